@@ -1,0 +1,134 @@
+"""Items that travel through Scrapy: what a source said (raw) beside what we made of it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+
+@dataclass
+class MediaRef:
+    """An image or enclosure that the feed names outside the body.
+
+    Covers RSS ``<enclosure>``, Media RSS ``media:content`` / ``media:thumbnail``,
+    Atom ``link rel=enclosure``, JSON Feed ``image`` / ``banner_image`` / attachments.
+    """
+
+    url: str
+    """Absolute URL, resolved against xml:base or the feed's URL."""
+    role: str
+    """Where it came from: ``enclosure``, ``media:content``, ``media:thumbnail``, ``image``,
+    ``banner_image``, ``attachment``, ``og:image``."""
+    media_type: str | None = None
+    """The MIME type the source declared, if any."""
+    width: int | None = None
+    height: int | None = None
+    length: int | None = None
+    """The size in bytes the source declared, if any."""
+
+
+@dataclass
+class ArticleItem:
+    """One article as a spider found it, then normalized by the front-matter pipeline.
+
+    Spiders fill the raw fields only (``url`` and ``source_url`` are required); the
+    front-matter pipeline fills the normalized ones. Nothing raw is ever overwritten.
+    """
+
+    # -- identity and provenance of the fetch (set by the spider) --
+    url: str
+    """The entry's link, absolute. Falls back to the feed URL plus guid when an entry has none."""
+    source_url: str
+    """The URL of the feed (or page, or sitemap) this article was found in."""
+    source_kind: str = "rss"
+    """``rss``, ``atom``, ``json``, ``sitemap``, ``page`` or ``rsshub``."""
+    fetched_at: datetime | None = None
+    """When the source document was fetched (UTC); relative dates are read against it."""
+
+    # -- raw, as the source said it --
+    guid: str | None = None
+    """The entry's id/guid as published, or None when it has none."""
+    title_raw: str | None = None
+    """The title exactly as published (entities and markup included)."""
+    authors_raw: list[str] = field(default_factory=list)
+    """Author strings as published: names, ``a@b.c (Name)``, ``作者：X``..."""
+    published_raw: str | None = None
+    """The publication date string as published."""
+    updated_raw: str | None = None
+    """The last-modified date string as published."""
+    summary_html: str | None = None
+    """The entry's summary/description markup, byte for byte (decoded to text)."""
+    content_html: str | None = None
+    """The full content markup exactly as the feed carried it (``content:encoded``, Atom
+    ``content``, JSON ``content_html``), or the summary when the feed carries nothing else.
+    Never sanitized or re-serialized."""
+    content_text_raw: str | None = None
+    """JSON Feed ``content_text``, when given."""
+    categories_raw: list[str] = field(default_factory=list)
+    """The entry's own categories/tags as published, in order."""
+    media: list[MediaRef] = field(default_factory=list)
+    """Enclosures and media images named outside the body, in document order."""
+    language_raw: str | None = None
+    """The declared language (entry, else feed): ``zh-cn``, ``en-US``..."""
+    feed_title: str | None = None
+    """The title of the feed the entry came from."""
+    feed_link: str | None = None
+    """The site link of the feed the entry came from."""
+    parse_errors: list[str] = field(default_factory=list)
+    """Problems met while reading this entry or its feed (recorded, never fatal)."""
+
+    # -- set by the crawl's configuration --
+    source_categories: list[str] = field(default_factory=list)
+    """Categories given to the source (``--category``), in order; they come first."""
+    source_timezone: str | None = None
+    """IANA zone configured for the source (``--timezone``), used for naive dates."""
+
+    # -- normalized (set by the front-matter pipeline) --
+    title: str | None = None
+    authors: list[str] = field(default_factory=list)
+    published: datetime | None = None
+    """Aware datetime in UTC, or None when the raw value could not be read."""
+    updated: datetime | None = None
+    timezone_rule: str | None = None
+    """Which rule placed a naive date in time: ``explicit``, ``source``, ``language``, ``utc``."""
+    categories: list[str] = field(default_factory=list)
+    """Source categories first, then the entry's, trimmed and de-duplicated."""
+    tags: list[str] = field(default_factory=list)
+    canonical_url: str | None = None
+    summary: str | None = None
+    content_text: str | None = None
+    headimg: str | None = None
+    thumbnail: str | None = None
+    language: str | None = None
+    origin: str | None = None
+    """The original publisher of a re-published article, when named."""
+    origin_url: str | None = None
+    content_hash: str | None = None
+    """sha256 of the published content, for change detection."""
+    images: list[ImageRef] = field(default_factory=list)
+    """Images found in the article (body order, then head image), filled by the images
+    pipeline; the store links them to the article."""
+
+
+@dataclass
+class ImageRef:
+    """An image an article shows, as the images pipeline found and fetched it."""
+
+    url: str
+    """Absolute URL the image was fetched from."""
+    src: str
+    """The attribute value as written in the body (or the media URL)."""
+    position: int
+    """Order in the body; head image and thumbnail come after the body's images."""
+    role: str = "body"
+    """``body``, ``headimg``, ``thumbnail`` or ``media``."""
+    sha256: str | None = None
+    path: str | None = None
+    """Path relative to the media directory, e.g. ``images/ab/abcd...ef.png``."""
+    media_type: str | None = None
+    width: int | None = None
+    height: int | None = None
+    size: int | None = None
+    status: str = "pending"
+    """``downloaded``, ``cached``, ``failed`` or ``skipped``."""
+    error: str | None = None
