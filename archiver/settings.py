@@ -1,0 +1,84 @@
+"""Scrapy settings for the archiver, and every ``ARCHIVER_*`` setting, documented.
+
+``scrapy crawl`` from the repository root and ``archiver crawl`` both use this module.
+Any setting can be overridden on the command line (``-s NAME=VALUE``) or, for the ones read
+from the environment below, by an environment variable of the same name.
+"""
+
+from __future__ import annotations
+
+import os
+
+from archiver import __version__
+
+BOT_NAME = "archiver"
+SPIDER_MODULES = ["spiders"]
+NEWSPIDER_MODULE = "spiders"
+
+# -- the archive ---------------------------------------------------------------------------
+
+ARCHIVER_DATABASE_URL = os.environ.get("ARCHIVER_DATABASE_URL", "sqlite:///archive.db")
+"""Where the archive lives: any SQLAlchemy URL; a bare path is a SQLite file."""
+
+ARCHIVER_MEDIA_DIR = os.environ.get("ARCHIVER_MEDIA_DIR", "media")
+"""Where images are stored (``images/<aa>/<sha256>.<ext>`` below it); any Scrapy files
+store URI works (``s3://bucket/prefix``)."""
+
+ARCHIVER_CATEGORIES: list[str] = []
+"""Categories given to every source of this crawl (``--category``), placed first."""
+
+ARCHIVER_TIMEZONE: str | None = None
+"""IANA zone for naive dates of this crawl's sources (``--timezone``)."""
+
+ARCHIVER_RUN_COMMAND = "crawl"
+"""What started the crawl, recorded in ``crawl_runs.command``."""
+
+ARCHIVER_TRACKING_PARAMS: list[str] = []
+"""Extra query parameters to strip from article URLs, beside the built-in list in
+``archiver.normalize.urls.DEFAULT_TRACKING_PARAMS`` (``name`` or ``prefix*``)."""
+
+# -- images ----------------------------------------------------------------------------------
+
+ARCHIVER_IMAGES_ENABLED = True
+"""Download every image an article shows (``--no-images`` turns it off)."""
+
+ARCHIVER_IMAGE_MAX_BYTES = 20 * 1024 * 1024
+"""An image larger than this is cut off mid-download and recorded as failed."""
+
+ARCHIVER_IMAGE_MAX_PIXELS = 100_000_000
+"""Images whose header claims more pixels are refused (decompression bombs)."""
+
+ARCHIVER_IMAGE_TIMEOUT = 30
+"""Seconds an image download may take (Scrapy's default for pages is 180)."""
+
+ARCHIVER_IMAGE_RETRIES = 2
+"""Retries for an image that answered 5xx or timed out."""
+
+ARCHIVER_THUMBNAILS: dict[str, tuple[int, int]] = {}
+"""Thumbnail sizes to make, e.g. ``{"small": (320, 320)}``; needs Pillow. Empty: none."""
+
+# -- politeness and the crawl itself -----------------------------------------------------
+
+USER_AGENT = f"feed-archiver/{__version__} (+https://github.com/feed-archiver/feed-archiver)"
+ROBOTSTXT_OBEY = True
+CONCURRENT_REQUESTS = 16
+CONCURRENT_REQUESTS_PER_DOMAIN = 4
+DOWNLOAD_TIMEOUT = 60
+AUTOTHROTTLE_ENABLED = True
+AUTOTHROTTLE_START_DELAY = 0.25
+AUTOTHROTTLE_MAX_DELAY = 30
+AUTOTHROTTLE_TARGET_CONCURRENCY = 4.0
+RETRY_TIMES = 2
+HTTPERROR_ALLOW_ALL = False
+REDIRECT_MAX_TIMES = 10
+COOKIES_ENABLED = False
+TELNETCONSOLE_ENABLED = False
+LOG_LEVEL = "INFO"
+FEED_EXPORT_ENCODING = "utf-8"
+
+ITEM_PIPELINES = {
+    "pipelines.frontmatter.FrontMatterPipeline": 300,
+    "pipelines.store.StorePipeline": 500,
+}
+
+TWISTED_REACTOR = "twisted.internet.asyncioreactor.AsyncioSelectorReactor"

@@ -1,0 +1,137 @@
+"""Engines and migrations: SQLite (WAL) by default, any SQLAlchemy URL otherwise."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import sqlite3
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine, create_engine, event, inspect
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError, NoSuchModuleError, SQLAlchemyError
+
+from archiver.errors import ConfigurationError, DatabaseError
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_DATABASE_URL = "sqlite:///archive.db"
+MIGRATIONS_DIR = Path(__file__).parent / "migrations"
+
+
+def resolve_database_url(url: str | None = None) -> str:
+    """The URL to use: the one given, else ``ARCHIVER_DATABASE_URL``, else ``./archive.db``.
+
+    A bare path (``archive.db``, ``/data/a.sqlite``) is taken as a SQLite file.
+    """
+    url = url or os.environ.get("ARCHIVER_DATABASE_URL") or DEFAULT_DATABASE_URL
+    if "://" not in url:
+        url = f"sqlite:///{url}"
+    return url
+
+
+def create_archive_engine(url: str | None = None) -> Engine:
+    """An engine for the archive at *url*, configured for concurrent crawls and readers.
+
+    SQLite gets WAL mode (readers never block the crawl), a busy timeout and foreign keys;
+    PostgreSQL URLs without a driver use psycopg 3.
+    """
+    url = resolve_database_url(url)
+    try:
+        parsed = make_url(url)
+    except ArgumentError as exc:
+        raise ConfigurationError(f"not a database URL: {url!r}") from exc
+    if parsed.drivername in ("postgresql", "postgres"):
+        parsed = parsed.set(drivername="postgresql+psycopg")
+    # Chinese text stays readable (and searchable with LIKE) inside JSON columns.
+    kwargs: dict[str, Any] = {"json_serializer": lambda obj: json.dumps(obj, ensure_ascii=False)}
+    if parsed.get_backend_name() == "sqlite":
+        database = parsed.database or ""
+        if database and database != ":memory:" and not database.startswith("file:"):
+            directory = Path(database).expanduser().resolve().parent
+            if not directory.is_dir():
+                raise DatabaseError(
+                    f"cannot create {database}: directory {directory} does not exist"
+                )
+        kwargs["connect_args"] = {"timeout": 30}
+    else:
+        kwargs["pool_pre_ping"] = True
+    try:
+        engine = create_engine(parsed, **kwargs)
+    except (NoSuchModuleError, ImportError) as exc:
+        raise ConfigurationError(
+            f"no driver for {parsed.drivername!r} database URLs ({exc}); "
+            "for PostgreSQL install 'feed-archiver[postgres]'"
+        ) from exc
+    if engine.dialect.name == "sqlite":
+        event.listen(engine, "connect", _configure_sqlite)
+    return engine
+
+
+def _configure_sqlite(dbapi_connection: sqlite3.Connection, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")  # safe with WAL: a crash loses no committed row
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.close()
+
+
+def _alembic_config(engine: Engine) -> Any:
+    from alembic.config import Config
+
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    config.attributes["engine"] = engine
+    return config
+
+
+def upgrade(engine: Engine, revision: str = "head") -> None:
+    """Bring the schema to *revision* with the migrations shipped in the package."""
+    from alembic import command
+
+    try:
+        command.upgrade(_alembic_config(engine), revision)
+    except SQLAlchemyError as exc:
+        raise DatabaseError(f"cannot upgrade {engine.url!r}: {first_line(exc)}") from exc
+
+
+def current_revision(engine: Engine) -> str | None:
+    from alembic.runtime.migration import MigrationContext
+
+    with engine.connect() as connection:
+        return MigrationContext.configure(connection).get_current_revision()
+
+
+def head_revision() -> str | None:
+    from alembic.script import ScriptDirectory
+
+    script = ScriptDirectory(str(MIGRATIONS_DIR))
+    return script.get_current_head()
+
+
+def ensure_schema(engine: Engine) -> None:
+    """Apply pending migrations on first use, so a new archive needs no set-up step."""
+    try:
+        current = current_revision(engine)
+    except SQLAlchemyError as exc:
+        raise DatabaseError(
+            f"cannot open the database {_safe_url(engine)}: {first_line(exc)}"
+        ) from exc
+    if current == head_revision():
+        return
+    if current is None and inspect(engine).has_table("articles"):
+        raise DatabaseError(f"{_safe_url(engine)} holds tables that no migration made")
+    logger.info("Upgrading %s from %s to head", _safe_url(engine), current or "empty")
+    upgrade(engine)
+
+
+def _safe_url(engine: Engine) -> str:
+    return engine.url.render_as_string(hide_password=True)
+
+
+def first_line(exc: BaseException) -> str:
+    text = str(getattr(exc, "orig", None) or exc)
+    return text.strip().splitlines()[0] if text.strip() else type(exc).__name__

@@ -1,0 +1,742 @@
+"""The archive's repository: every read and write the rest of the code makes.
+
+Callers hand in plain items and get plain dataclasses back; ORM objects never leave this
+module. Writes are idempotent upserts, so re-crawling, or two workers archiving the same
+article at once, leave one row. Every method is blocking: call it off the reactor thread.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any, Literal
+
+from sqlalchemy import Engine, Select, String, cast, delete, func, or_, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
+from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.sql.elements import ColumnElement
+
+from archiver.errors import DatabaseError, NotFoundError
+from archiver.items import ArticleItem, ImageRef
+from archiver.storage.db import create_archive_engine, ensure_schema, first_line
+from archiver.storage.models import (
+    Article,
+    ArticleCategory,
+    ArticleImage,
+    ArticleTag,
+    Base,
+    Category,
+    CrawlRun,
+    HostPolicy,
+    Image,
+    Revision,
+    Source,
+    Tag,
+)
+
+StoreOutcome = Literal["new", "updated", "unchanged"]
+
+
+@dataclass(frozen=True)
+class StoreResult:
+    article_id: int
+    outcome: StoreOutcome
+
+
+@dataclass(frozen=True)
+class SourceRecord:
+    id: int
+    name: str
+    url: str
+    kind: str
+    categories: list[str]
+    timezone: str | None
+
+
+@dataclass
+class SearchFilters:
+    """What ``search`` and the exports select; every field narrows the result."""
+
+    query: str | None = None
+    source: str | None = None
+    category: str | None = None
+    author: str | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+    limit: int | None = 50
+
+
+@dataclass
+class RunRecord:
+    id: int
+    command: str
+    status: str
+    started_at: datetime
+    finished_at: datetime | None
+    new: int
+    updated: int
+    unchanged: int
+    failed: int
+    not_modified: int
+    images: int
+    bytes: int
+    sources: dict[str, Any] = field(default_factory=dict)
+    error: str | None = None
+
+
+def content_hash(item: ArticleItem) -> str:
+    """A digest of what the source published for the article: a change means a revision."""
+    digest = hashlib.sha256()
+    for part in (item.title_raw, item.content_html, item.summary_html):
+        digest.update((part or "").encode("utf-8", "surrogatepass"))
+        digest.update(b"\x00")
+    return digest.hexdigest()
+
+
+class Archive:
+    """The archive in one database. Build it once per process and share it.
+
+    ``Archive()`` opens ``ARCHIVER_DATABASE_URL`` or ``./archive.db``, creating and
+    upgrading the schema on first use.
+    """
+
+    def __init__(self, url: str | None = None, *, migrate: bool = True) -> None:
+        self.engine: Engine = create_archive_engine(url)
+        if migrate:
+            ensure_schema(self.engine)
+        self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+
+    @classmethod
+    def from_settings(cls, settings: Any) -> Archive:
+        """The archive named by a Scrapy settings object (``ARCHIVER_DATABASE_URL``)."""
+        return cls(settings.get("ARCHIVER_DATABASE_URL"))
+
+    @property
+    def url(self) -> str:
+        return self.engine.url.render_as_string(hide_password=True)
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    @contextmanager
+    def session(self) -> Iterator[Session]:
+        """A session in a transaction: committed on success, rolled back on error."""
+        session = self._sessions()
+        try:
+            yield session
+            session.commit()
+        except SQLAlchemyError as exc:
+            session.rollback()
+            if isinstance(exc, IntegrityError):
+                raise
+            raise DatabaseError(f"database error on {self.url}: {first_line(exc)}") from exc
+        except BaseException:
+            session.rollback()
+            raise
+        finally:
+            session.close()
+
+    # -- sources -------------------------------------------------------------------------
+
+    def ensure_source(
+        self,
+        url: str,
+        *,
+        kind: str,
+        name: str | None = None,
+        categories: Sequence[str] | None = None,
+        timezone: str | None = None,
+        title: str | None = None,
+        link: str | None = None,
+    ) -> SourceRecord:
+        """The source at *url*, created if new. Given categories and zone replace the stored
+        ones; a title or link the feed declared fills in what was missing."""
+        for attempt in range(2):
+            try:
+                with self.session() as session:
+                    source = session.scalars(select(Source).where(Source.url == url)).first()
+                    if source is None:
+                        source = Source(
+                            url=url,
+                            name=name or self._free_source_name(session, url),
+                            kind=kind,
+                            categories=list(categories or []),
+                            timezone=timezone,
+                            title=title,
+                            link=link,
+                        )
+                        session.add(source)
+                    else:
+                        if categories:
+                            source.categories = list(categories)
+                        if timezone:
+                            source.timezone = timezone
+                        if kind and kind not in (source.kind, "unknown"):
+                            source.kind = kind
+                        source.title = source.title or title
+                        source.link = source.link or link
+                    session.flush()
+                    return _source_record(source)
+            except IntegrityError:
+                if attempt:
+                    raise
+        raise AssertionError("unreachable")
+
+    def _free_source_name(self, session: Session, url: str) -> str:
+        from urllib.parse import urlsplit
+
+        parts = urlsplit(url)
+        base = (parts.hostname or parts.path.rsplit("/", 1)[-1] or "source")[:180]
+        taken = set(session.scalars(select(Source.name).where(Source.name.like(f"{base}%"))))
+        name, counter = base, 1
+        while name in taken:
+            counter += 1
+            name = f"{base}-{counter}"
+        return name
+
+    def record_source_fetch(
+        self,
+        source_id: int,
+        *,
+        status: str,
+        error: str | None = None,
+        etag: str | None = None,
+        last_modified: str | None = None,
+    ) -> None:
+        """Remember how the last fetch of a source went."""
+        with self.session() as session:
+            source = session.get_one(Source, source_id)
+            source.last_crawled_at = datetime.now(UTC)
+            source.last_status = status
+            source.last_error = error
+            source.error_count = source.error_count + 1 if error else 0
+            if etag is not None:
+                source.etag = etag
+            if last_modified is not None:
+                source.last_modified = last_modified
+
+    def sources(self) -> list[SourceRecord]:
+        with self.session() as session:
+            return [_source_record(s) for s in session.scalars(select(Source).order_by(Source.id))]
+
+    # -- articles ------------------------------------------------------------------------
+
+    def store_article(self, item: ArticleItem, source_id: int, identity: str) -> StoreResult:
+        """Archive *item* under *identity* within its source; idempotent.
+
+        A new article is inserted; one whose published content changed is updated and its
+        previous version kept in ``revisions``; anything else only refreshes ``last_seen``.
+        Two writers racing on the same article leave one row: the loser updates it.
+        """
+        digest = item.content_hash or content_hash(item)
+        for attempt in range(2):
+            try:
+                with self.session() as session:
+                    return self._store_article(session, item, source_id, identity, digest)
+            except IntegrityError:
+                if attempt:
+                    raise
+        raise AssertionError("unreachable")
+
+    def _store_article(
+        self, session: Session, item: ArticleItem, source_id: int, identity: str, digest: str
+    ) -> StoreResult:
+        now = datetime.now(UTC)
+        conditions: list[ColumnElement[bool]] = [
+            (Article.source_id == source_id) & (Article.guid == identity)
+        ]
+        if item.canonical_url:
+            conditions.append(Article.canonical_url == item.canonical_url)
+        existing = session.scalars(select(Article).where(or_(*conditions)).limit(1)).first()
+        if existing is None:
+            article = Article(source_id=source_id, guid=identity, first_seen=now, last_seen=now)
+            _fill_article(article, item, digest)
+            session.add(article)
+            session.flush()
+            outcome: StoreOutcome = "new"
+        else:
+            article = existing
+            article.last_seen = now
+            if article.content_hash == digest:
+                return StoreResult(article.id, "unchanged")
+            session.add(
+                Revision(
+                    article_id=article.id,
+                    title_raw=article.title_raw,
+                    summary_html=article.summary_html,
+                    content_html=article.content_html,
+                    content_hash=article.content_hash,
+                    published_raw=article.published_raw,
+                    updated_raw=article.updated_raw,
+                    seen_from=article.first_seen
+                    if not article.raw.get("revised_at")
+                    else datetime.fromisoformat(article.raw["revised_at"]),
+                    replaced_at=now,
+                )
+            )
+            _fill_article(article, item, digest)
+            article.raw = {**article.raw, "revised_at": now.isoformat()}
+            outcome = "updated"
+        self._link_terms(session, article.id, item.categories, Category, ArticleCategory)
+        self._link_terms(session, article.id, item.tags, Tag, ArticleTag)
+        self._link_images(session, article.id, item.images)
+        return StoreResult(article.id, outcome)
+
+    def _link_terms(
+        self,
+        session: Session,
+        article_id: int,
+        names: Sequence[str],
+        term: type[Category] | type[Tag],
+        link: type[ArticleCategory] | type[ArticleTag],
+    ) -> None:
+        session.execute(delete(link).where(link.article_id == article_id))
+        if not names:
+            return
+        _insert_ignore(session, term, [{"name": n} for n in dict.fromkeys(names)])
+        ids = dict(session.execute(select(term.name, term.id).where(term.name.in_(names))).tuples())
+        key = "category_id" if link is ArticleCategory else "tag_id"
+        session.add_all(
+            link(article_id=article_id, position=i, **{key: ids[n]})
+            for i, n in enumerate(dict.fromkeys(names))
+        )
+
+    def _link_images(self, session: Session, article_id: int, images: Sequence[ImageRef]) -> None:
+        if not images:
+            return
+        now = datetime.now(UTC)
+        rows = {ref.url: ref for ref in images}
+        for ref in rows.values():
+            values = {
+                "url": ref.url,
+                "sha256": ref.sha256,
+                "path": ref.path,
+                "media_type": ref.media_type,
+                "width": ref.width,
+                "height": ref.height,
+                "size": ref.size,
+                "status": "downloaded" if ref.status in ("downloaded", "cached") else ref.status,
+                "error": ref.error,
+                "last_attempt": now,
+            }
+            if ref.status == "cached":
+                # Known already: keep what the first download recorded.
+                _insert_ignore(session, Image, [values])
+            else:
+                _upsert(session, Image, values, key="url")
+        ids = dict(session.execute(select(Image.url, Image.id).where(Image.url.in_(rows))).tuples())
+        session.execute(delete(ArticleImage).where(ArticleImage.article_id == article_id))
+        session.add_all(
+            ArticleImage(
+                article_id=article_id,
+                position=ref.position,
+                image_id=ids[ref.url],
+                src=ref.src,
+                role=ref.role,
+            )
+            for ref in _unique_positions(images)
+        )
+
+    # -- images --------------------------------------------------------------------------
+
+    def known_image(self, url: str) -> ImageRef | None:
+        """The image already archived from *url*, so it is not downloaded again."""
+        with self.session() as session:
+            image = session.scalars(
+                select(Image).where(Image.url == url, Image.status == "downloaded")
+            ).first()
+            if image is None:
+                return None
+            return ImageRef(
+                url=image.url,
+                src=image.url,
+                position=0,
+                sha256=image.sha256,
+                path=image.path,
+                media_type=image.media_type,
+                width=image.width,
+                height=image.height,
+                size=image.size,
+                status="cached",
+            )
+
+    def host_policies(self) -> dict[str, str]:
+        """The Referer strategy that worked per image host: ``none``, ``article``, ``root``."""
+        with self.session() as session:
+            return dict(
+                session.execute(select(HostPolicy.host, HostPolicy.referer_strategy)).tuples()
+            )
+
+    def save_host_policy(self, host: str, strategy: str) -> None:
+        with self.session() as session:
+            _upsert(
+                session,
+                HostPolicy,
+                {"host": host, "referer_strategy": strategy, "updated_at": datetime.now(UTC)},
+                key="host",
+            )
+
+    # -- crawl runs ----------------------------------------------------------------------
+
+    def start_run(self, command: str) -> int:
+        with self.session() as session:
+            run = CrawlRun(command=command, status="running", started_at=datetime.now(UTC))
+            session.add(run)
+            session.flush()
+            return run.id
+
+    def finish_run(
+        self,
+        run_id: int,
+        *,
+        status: str,
+        counts: dict[str, int],
+        sources: dict[str, Any],
+        error: str | None = None,
+    ) -> RunRecord:
+        with self.session() as session:
+            run = session.get_one(CrawlRun, run_id)
+            run.finished_at = datetime.now(UTC)
+            run.status = status
+            for key in ("new", "updated", "unchanged", "failed", "not_modified", "images", "bytes"):
+                setattr(run, key, int(counts.get(key, 0)))
+            run.sources = sources
+            run.error = error
+            session.flush()
+            return _run_record(run)
+
+    def runs(self, limit: int | None = 50) -> list[RunRecord]:
+        """Crawl runs, newest first."""
+        with self.session() as session:
+            query = select(CrawlRun).order_by(CrawlRun.started_at.desc(), CrawlRun.id.desc())
+            return [_run_record(r) for r in session.scalars(query.limit(limit))]
+
+    def run(self, run_id: int) -> RunRecord:
+        with self.session() as session:
+            run = session.get(CrawlRun, run_id)
+            if run is None:
+                raise NotFoundError(f"no crawl run {run_id}")
+            return _run_record(run)
+
+    # -- queries -------------------------------------------------------------------------
+
+    def search(self, filters: SearchFilters) -> list[dict[str, Any]]:
+        """Articles matching *filters*, newest first, as the listing's JSON objects."""
+        with self.session() as session:
+            query = _filtered(select(Article), filters)
+            query = query.order_by(
+                Article.published.desc().nulls_last(), Article.first_seen.desc(), Article.id.desc()
+            )
+            if filters.limit:
+                query = query.limit(filters.limit)
+            articles = list(session.scalars(query))
+            categories = _terms(session, [a.id for a in articles], Category, ArticleCategory)
+            return [_summary(a, categories.get(a.id, [])) for a in articles]
+
+    def article(self, ident: str | int) -> dict[str, Any]:
+        """One article, by id or by URL (its link or canonical URL), with everything known."""
+        with self.session() as session:
+            article = _find_article(session, ident)
+            ids = [article.id]
+            categories = _terms(session, ids, Category, ArticleCategory).get(article.id, [])
+            tags = _terms(session, ids, Tag, ArticleTag).get(article.id, [])
+            images = session.execute(
+                select(ArticleImage, Image)
+                .join(Image, ArticleImage.image_id == Image.id)
+                .where(ArticleImage.article_id == article.id)
+                .order_by(ArticleImage.position)
+            ).all()
+            revisions = session.scalar(
+                select(func.count()).select_from(Revision).where(Revision.article_id == article.id)
+            )
+            detail = _summary(article, categories)
+            detail.update(
+                {
+                    "canonical_url": article.canonical_url,
+                    "guid": article.guid,
+                    "guid_raw": article.guid_raw,
+                    "updated": _iso(article.updated),
+                    "tags": tags,
+                    "summary": article.summary,
+                    "summary_html": article.summary_html,
+                    "content_html": article.content_html,
+                    "content_text": article.content_text,
+                    "thumbnail": article.thumbnail,
+                    "published_raw": article.published_raw,
+                    "updated_raw": article.updated_raw,
+                    "title_raw": article.title_raw,
+                    "authors_raw": article.authors_raw,
+                    "language": article.language,
+                    "language_raw": article.language_raw,
+                    "timezone_rule": article.timezone_rule,
+                    "origin": article.origin,
+                    "origin_url": article.origin_url,
+                    "content_hash": article.content_hash,
+                    "first_seen": _iso(article.first_seen),
+                    "last_seen": _iso(article.last_seen),
+                    "revisions": revisions or 0,
+                    "images": [_image_dict(link, image) for link, image in images],
+                }
+            )
+            return detail
+
+    def stats(self) -> dict[str, Any]:
+        """Counts over the whole archive."""
+        with self.session() as session:
+            files = (
+                select(Image.sha256, func.max(Image.size).label("size"))
+                .where(Image.status == "downloaded", Image.sha256.is_not(None))
+                .group_by(Image.sha256)
+                .subquery()
+            )
+            image_count, image_bytes = session.execute(
+                select(func.count(), func.coalesce(func.sum(files.c.size), 0))
+            ).one()
+
+            def count(model: type[Base]) -> int:
+                return session.scalar(select(func.count()).select_from(model)) or 0
+
+            failed_images = session.scalar(
+                select(func.count()).select_from(Image).where(Image.status == "failed")
+            )
+            return {
+                "articles": count(Article),
+                "sources": count(Source),
+                "images": int(image_count),
+                "image_bytes": int(image_bytes),
+                "images_failed": failed_images or 0,
+                "revisions": count(Revision),
+                "runs": count(CrawlRun),
+                "oldest": _iso(session.scalar(select(func.min(Article.published)))),
+                "newest": _iso(session.scalar(select(func.max(Article.published)))),
+            }
+
+    def create_all(self) -> None:
+        """Create the tables straight from the models (tests of the models alone)."""
+        Base.metadata.create_all(self.engine)
+
+
+# -- helpers ---------------------------------------------------------------------------------
+
+
+def _fill_article(article: Article, item: ArticleItem, digest: str) -> None:
+    article.guid_raw = item.guid
+    article.url = item.url
+    article.canonical_url = item.canonical_url
+    article.title = item.title
+    article.title_raw = item.title_raw
+    article.authors = list(item.authors)
+    article.authors_raw = list(item.authors_raw)
+    article.published = item.published
+    article.published_raw = item.published_raw
+    article.updated = item.updated
+    article.updated_raw = item.updated_raw
+    article.timezone_rule = item.timezone_rule
+    article.summary = item.summary
+    article.summary_html = item.summary_html
+    article.content_html = item.content_html
+    article.content_text = item.content_text
+    article.headimg = item.headimg
+    article.thumbnail = item.thumbnail
+    article.language = item.language
+    article.language_raw = item.language_raw
+    article.origin = item.origin
+    article.origin_url = item.origin_url
+    article.content_hash = digest
+    article.raw = {
+        "categories": list(item.categories_raw),
+        "media": [vars(m) for m in item.media],
+        "feed_title": item.feed_title,
+        "feed_link": item.feed_link,
+        "parse_errors": list(item.parse_errors),
+        "content_text": item.content_text_raw,
+    }
+
+
+def _unique_positions(images: Sequence[ImageRef]) -> Iterator[ImageRef]:
+    seen: set[int] = set()
+    for ref in images:
+        if ref.position not in seen:
+            seen.add(ref.position)
+            yield ref
+
+
+def _insert_ignore(session: Session, model: type[Base], rows: list[dict[str, Any]]) -> None:
+    """INSERT rows, skipping any that would break a unique constraint (any dialect)."""
+    if not rows:
+        return
+    dialect = session.get_bind().dialect.name
+    if dialect == "sqlite":
+        session.execute(sqlite.insert(model).on_conflict_do_nothing(), rows)
+    elif dialect == "postgresql":
+        session.execute(postgresql.insert(model).on_conflict_do_nothing(), rows)
+    else:  # pragma: no cover - other dialects: one savepoint per row
+        for row in rows:
+            try:
+                with session.begin_nested():
+                    session.add(model(**row))
+            except IntegrityError:
+                pass
+
+
+def _upsert(session: Session, model: type[Base], values: dict[str, Any], *, key: str) -> None:
+    """INSERT or, when *key* exists, UPDATE the other columns (any dialect)."""
+    dialect = session.get_bind().dialect.name
+    update = {k: v for k, v in values.items() if k != key}
+    if dialect in ("sqlite", "postgresql"):
+        insert = sqlite.insert if dialect == "sqlite" else postgresql.insert
+        statement = insert(model).values(**values)
+        session.execute(statement.on_conflict_do_update(index_elements=[key], set_=update))
+        return
+    column = getattr(model, key)  # pragma: no cover - other dialects
+    row = session.scalars(select(model).where(column == values[key])).first()
+    if row is None:
+        session.add(model(**values))
+    else:
+        for name, value in update.items():
+            setattr(row, name, value)
+
+
+def _filtered(query: Select[Article], filters: SearchFilters) -> Select[Article]:
+    if filters.query:
+        pattern = f"%{_escape_like(filters.query)}%"
+        query = query.where(
+            or_(
+                Article.title.like(pattern, escape="\\"),
+                Article.content_text.like(pattern, escape="\\"),
+            )
+        )
+    if filters.source:
+        query = query.join(Source, Source.id == Article.source_id).where(
+            or_(Source.name == filters.source, Source.url == filters.source)
+        )
+    if filters.category:
+        matching = (
+            select(ArticleCategory.article_id)
+            .join(Category, Category.id == ArticleCategory.category_id)
+            .where(func.lower(Category.name) == filters.category.lower())
+        )
+        query = query.where(Article.id.in_(matching))
+    if filters.author:
+        authors = func.lower(cast(Article.authors, String))
+        query = query.where(authors.like(f"%{_escape_like(filters.author.lower())}%", escape="\\"))
+    if filters.since:
+        query = query.where(Article.published >= filters.since)
+    if filters.until:
+        query = query.where(Article.published < filters.until)
+    return query
+
+
+def _escape_like(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def _find_article(session: Session, ident: str | int) -> Article:
+    article: Article | None = None
+    text = str(ident).strip()
+    if text.isdigit():
+        article = session.get(Article, int(text))
+    if article is None and text:
+        article = session.scalars(
+            select(Article)
+            .where(or_(Article.url == text, Article.canonical_url == text))
+            .order_by(Article.id)
+            .limit(1)
+        ).first()
+    if article is None:
+        raise NotFoundError(f"no article {text!r} in the archive (give an id or a URL)")
+    return article
+
+
+def _terms(
+    session: Session,
+    article_ids: Sequence[int],
+    term: type[Category] | type[Tag],
+    link: type[ArticleCategory] | type[ArticleTag],
+) -> dict[int, list[str]]:
+    if not article_ids:
+        return {}
+    key = link.category_id if link is ArticleCategory else link.tag_id  # type: ignore[union-attr]
+    rows = session.execute(
+        select(link.article_id, term.name)
+        .join(term, term.id == key)
+        .where(link.article_id.in_(article_ids))
+        .order_by(link.article_id, link.position)
+    ).tuples()
+    result: dict[int, list[str]] = {}
+    for article_id, name in rows:
+        result.setdefault(article_id, []).append(name)
+    return result
+
+
+def _summary(article: Article, categories: list[str]) -> dict[str, Any]:
+    return {
+        "id": article.id,
+        "url": article.url,
+        "title": article.title,
+        "published": _iso(article.published),
+        "author": ", ".join(article.authors) if article.authors else None,
+        "authors": list(article.authors),
+        "source": article.source.name,
+        "source_url": article.source.url,
+        "categories": categories,
+        "headimg": article.headimg,
+    }
+
+
+def _image_dict(link: ArticleImage, image: Image) -> dict[str, Any]:
+    return {
+        "url": image.url,
+        "src": link.src,
+        "role": link.role,
+        "position": link.position,
+        "path": image.path,
+        "sha256": image.sha256,
+        "media_type": image.media_type,
+        "width": image.width,
+        "height": image.height,
+        "bytes": image.size,
+        "status": image.status,
+        "error": image.error,
+    }
+
+
+def _source_record(source: Source) -> SourceRecord:
+    return SourceRecord(
+        id=source.id,
+        name=source.name,
+        url=source.url,
+        kind=source.kind,
+        categories=list(source.categories or []),
+        timezone=source.timezone,
+    )
+
+
+def _run_record(run: CrawlRun) -> RunRecord:
+    return RunRecord(
+        id=run.id,
+        command=run.command,
+        status=run.status,
+        started_at=run.started_at,
+        finished_at=run.finished_at,
+        new=run.new,
+        updated=run.updated,
+        unchanged=run.unchanged,
+        failed=run.failed,
+        not_modified=run.not_modified,
+        images=run.images,
+        bytes=run.bytes,
+        sources=dict(run.sources or {}),
+        error=run.error,
+    )
+
+
+def _iso(value: datetime | None) -> str | None:
+    """ISO 8601 in UTC with a ``Z``, the form every JSON listing uses."""
+    if value is None:
+        return None
+    return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
