@@ -84,13 +84,19 @@ class ArticleItem:
     """IANA zone configured for the source (``--timezone``), used for naive dates."""
 
     # -- normalized (set by the front-matter pipeline) --
+    key: str | None = None
+    """The identity the article is archived under within its source: the guid when it is
+    stable, else the canonical URL, else a hash of title and date."""
     title: str | None = None
     authors: list[str] = field(default_factory=list)
     published: datetime | None = None
     """Aware datetime in UTC, or None when the raw value could not be read."""
     updated: datetime | None = None
     timezone_rule: str | None = None
-    """Which rule placed a naive date in time: ``explicit``, ``source``, ``language``, ``utc``."""
+    """Which rule placed the published date in time: ``explicit``, ``source``, ``language``,
+    ``utc``, ``relative``, ``epoch``."""
+    date_flags: list[str] = field(default_factory=list)
+    """What was odd about the dates: ``unparseable``, ``future``, ``before-1990``."""
     categories: list[str] = field(default_factory=list)
     """Source categories first, then the entry's, trimmed and de-duplicated."""
     tags: list[str] = field(default_factory=list)

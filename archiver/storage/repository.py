@@ -251,10 +251,23 @@ class Archive:
         ]
         if item.canonical_url:
             conditions.append(Article.canonical_url == item.canonical_url)
-        existing = session.scalars(select(Article).where(or_(*conditions)).limit(1)).first()
+        matches = session.scalars(select(Article).where(or_(*conditions)).limit(2)).all()
+        existing = next(
+            (a for a in matches if a.source_id == source_id and a.guid == identity), None
+        )
+        canonical_url = item.canonical_url
+        if existing is None and matches:
+            other = matches[0]
+            if other.source_id == source_id and identity != canonical_url:
+                # Same link, another stable guid in the same feed: a feed that points every
+                # entry at one page. Distinct articles; the link cannot be their identity.
+                canonical_url = None
+            else:
+                existing = other  # the same article, reached through another feed
         if existing is None:
             article = Article(source_id=source_id, guid=identity, first_seen=now, last_seen=now)
             _fill_article(article, item, digest)
+            article.canonical_url = canonical_url
             session.add(article)
             session.flush()
             outcome: StoreOutcome = "new"
@@ -298,7 +311,7 @@ class Archive:
         if not names:
             return
         _insert_ignore(session, term, [{"name": n} for n in dict.fromkeys(names)])
-        ids = dict(session.execute(select(term.name, term.id).where(term.name.in_(names))).tuples())
+        ids = dict(session.execute(select(term.name, term.id).where(term.name.in_(names))).all())
         key = "category_id" if link is ArticleCategory else "tag_id"
         session.add_all(
             link(article_id=article_id, position=i, **{key: ids[n]})
@@ -328,7 +341,7 @@ class Archive:
                 _insert_ignore(session, Image, [values])
             else:
                 _upsert(session, Image, values, key="url")
-        ids = dict(session.execute(select(Image.url, Image.id).where(Image.url.in_(rows))).tuples())
+        ids = dict(session.execute(select(Image.url, Image.id).where(Image.url.in_(rows))).all())
         session.execute(delete(ArticleImage).where(ArticleImage.article_id == article_id))
         session.add_all(
             ArticleImage(
@@ -367,9 +380,8 @@ class Archive:
     def host_policies(self) -> dict[str, str]:
         """The Referer strategy that worked per image host: ``none``, ``article``, ``root``."""
         with self.session() as session:
-            return dict(
-                session.execute(select(HostPolicy.host, HostPolicy.referer_strategy)).tuples()
-            )
+            rows = session.execute(select(HostPolicy.host, HostPolicy.referer_strategy)).all()
+            return dict(rows)
 
     def save_host_policy(self, host: str, strategy: str) -> None:
         with self.session() as session:
@@ -526,7 +538,6 @@ class Archive:
 def _fill_article(article: Article, item: ArticleItem, digest: str) -> None:
     article.guid_raw = item.guid
     article.url = item.url
-    article.canonical_url = item.canonical_url
     article.title = item.title
     article.title_raw = item.title_raw
     article.authors = list(item.authors)
@@ -666,7 +677,7 @@ def _terms(
         .join(term, term.id == key)
         .where(link.article_id.in_(article_ids))
         .order_by(link.article_id, link.position)
-    ).tuples()
+    )
     result: dict[int, list[str]] = {}
     for article_id, name in rows:
         result.setdefault(article_id, []).append(name)

@@ -1,0 +1,5 @@
+"""``python -m archiver``: the command line."""
+
+from archiver.cli import main
+
+main()

@@ -1,0 +1,150 @@
+"""Running crawls from code and from the command line, with the project's Scrapy settings."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from scrapy.settings import Settings
+
+from archiver.errors import ArchiverError, ConfigurationError
+from archiver.storage.db import resolve_database_url
+from archiver.storage.repository import Archive, RunRecord
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass
+class CrawlOptions:
+    """What an ad-hoc crawl was asked to do."""
+
+    urls: Sequence[str]
+    categories: Sequence[str] = ()
+    timezone: str | None = None
+    images: bool = True
+    database_url: str | None = None
+    media_dir: str | None = None
+    log_level: str = "WARNING"
+    progress: bool = False
+    settings: dict[str, Any] = field(default_factory=dict)
+    """Any further Scrapy or ``ARCHIVER_*`` settings, highest priority."""
+
+
+@dataclass
+class CrawlResult:
+    run: RunRecord
+    seconds: float
+
+    @property
+    def failed_sources(self) -> dict[str, dict[str, Any]]:
+        return {u: s for u, s in self.run.sources.items() if s.get("status") == "failed"}
+
+
+def check_timezone(name: str | None) -> str | None:
+    """*name* if it is an IANA time zone, else a ConfigurationError saying so."""
+    if not name:
+        return None
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise ConfigurationError(
+            f"unknown time zone {name!r} (use an IANA name like Asia/Shanghai)"
+        ) from exc
+    return name
+
+
+def project_settings(**overrides: Any) -> Settings:
+    """The archiver's Scrapy settings (``archiver.settings``), with *overrides* on top."""
+    settings = Settings()
+    settings.setmodule("archiver.settings", priority="project")
+    settings.setdict(overrides, priority="cmdline")
+    return settings
+
+
+def crawl_settings(options: CrawlOptions) -> Settings:
+    overrides: dict[str, Any] = {
+        "ARCHIVER_DATABASE_URL": resolve_database_url(options.database_url),
+        "ARCHIVER_CATEGORIES": list(options.categories),
+        "ARCHIVER_TIMEZONE": options.timezone,
+        "ARCHIVER_IMAGES_ENABLED": options.images,
+        "LOG_LEVEL": options.log_level,
+    }
+    if options.media_dir:
+        overrides["ARCHIVER_MEDIA_DIR"] = options.media_dir
+    if options.progress:
+        overrides["EXTENSIONS"] = {"archiver.progress.ProgressReporter": 500}
+    overrides.update(options.settings)
+    settings = project_settings(**overrides)
+    if not settings.getbool("ARCHIVER_IMAGES_ENABLED"):
+        pipelines = dict(settings.getdict("ITEM_PIPELINES"))
+        pipelines = {k: v for k, v in pipelines.items() if not k.startswith("pipelines.images.")}
+        settings.set("ITEM_PIPELINES", pipelines, priority="cmdline")
+    return settings
+
+
+def run_crawl(options: CrawlOptions) -> CrawlResult:
+    """Crawl every URL of *options* in this process and return the recorded run.
+
+    Twisted's reactor runs once per process: call this once, from a command or a script.
+    """
+    from scrapy.crawler import CrawlerProcess
+
+    from spiders.feed import FeedSpider, check_source_url
+
+    for url in options.urls:
+        try:
+            check_source_url(url)
+        except ValueError as exc:
+            raise ConfigurationError(str(exc)) from exc
+    check_timezone(options.timezone)
+    settings = crawl_settings(options)
+    # Open (and create or upgrade) the archive first, so a bad URL fails before any fetch.
+    Archive(settings.get("ARCHIVER_DATABASE_URL")).close()
+
+    started = time.monotonic()
+    process = CrawlerProcess(settings, install_root_handler=True)
+    crawler = process.create_crawler(FeedSpider)
+    process.crawl(crawler, url=list(options.urls), category=list(options.categories))
+    process.start()
+    seconds = time.monotonic() - started
+    run_id = crawler.stats.get_value("archiver/run_id")
+    if run_id is None:
+        raise ArchiverError("the crawl stopped before it could open the archive (see the log)")
+    archive = Archive(settings.get("ARCHIVER_DATABASE_URL"), migrate=False)
+    try:
+        return CrawlResult(run=archive.run(run_id), seconds=seconds)
+    finally:
+        archive.close()
+
+
+def summary_line(result: CrawlResult) -> str:
+    """The one line every crawl ends with."""
+    run = result.run
+    sources = len(run.sources)
+    line = (
+        f"{sources} source{'s' if sources != 1 else ''} in {result.seconds:.1f}s: "
+        f"{run.new} new, {run.updated} updated, {run.unchanged} unchanged, {run.failed} failed, "
+        f"{run.images} images ({format_bytes(run.bytes)})"
+    )
+    if run.not_modified:
+        line += f", {run.not_modified} not modified"
+    failed = result.failed_sources
+    if failed:
+        named = "; ".join(f"{url} ({s.get('error') or 'failed'})" for url, s in failed.items())
+        line += f"; {len(failed)} source{'s' if len(failed) != 1 else ''} failed: {named}"
+    if run.status == "interrupted":
+        line += f"; interrupted ({run.error})"
+    return line
+
+
+def format_bytes(count: int) -> str:
+    size = float(count)
+    for unit in ("B", "KB", "MB", "GB"):
+        if size < 1024 or unit == "GB":
+            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
+        size /= 1024
+    raise AssertionError("unreachable")

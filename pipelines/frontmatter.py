@@ -1,0 +1,91 @@
+"""The front-matter pipeline: fills an article's normalized fields from its raw ones."""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, datetime
+from typing import Any
+
+from scrapy.crawler import Crawler
+
+from archiver.items import ArticleItem
+from archiver.normalize.dates import parse_date
+from archiver.normalize.images import choose_head_image
+from archiver.normalize.people import parse_authors
+from archiver.normalize.provenance import detect_origin
+from archiver.normalize.text import (
+    clean_terms,
+    clean_title,
+    detect_language,
+    html_to_text,
+    make_summary,
+)
+from archiver.normalize.urls import DEFAULT_TRACKING_PARAMS, article_identity, canonicalize_url
+from archiver.storage.repository import content_hash
+
+logger = logging.getLogger(__name__)
+
+
+class FrontMatterPipeline:
+    """Normalize title, dates, authors, categories, URLs, head image, text and provenance.
+
+    Raw fields are never touched. Nothing here raises on bad input: a date that cannot be
+    read leaves ``published`` empty, keeps the raw string and counts in the crawl's stats
+    (``archiver/dates/unparseable``).
+    """
+
+    def __init__(self, *, crawler: Crawler) -> None:
+        self.crawler = crawler
+        extra = crawler.settings.getlist("ARCHIVER_TRACKING_PARAMS")
+        self.tracking_params = (*DEFAULT_TRACKING_PARAMS, *extra)
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> FrontMatterPipeline:
+        return cls(crawler=crawler)
+
+    def process_item(self, item: Any) -> Any:
+        if isinstance(item, ArticleItem):
+            self.normalize(item)
+        return item
+
+    def normalize(self, item: ArticleItem) -> None:
+        """Fill every normalized field of *item* from its raw fields."""
+        now = item.fetched_at or datetime.now(UTC)
+        item.title = clean_title(item.title_raw, source_name=item.feed_title)
+        item.authors = parse_authors(item.authors_raw)
+        item.content_text = html_to_text(item.content_html) or item.content_text_raw or None
+        item.language = detect_language(item.language_raw, item.content_text or item.title)
+        published = parse_date(
+            item.published_raw, timezone=item.source_timezone, language=item.language, now=now
+        )
+        updated = parse_date(
+            item.updated_raw, timezone=item.source_timezone, language=item.language, now=now
+        )
+        item.published, item.timezone_rule = published.value, published.rule
+        item.updated = updated.value
+        if item.published is None and item.updated is not None:
+            # Atom requires only <updated>; it is the best date such an entry has.
+            item.published, item.timezone_rule = updated.value, updated.rule
+        item.date_flags = sorted(set(published.flags) | set(updated.flags))
+        for flag in item.date_flags:
+            self.crawler.stats.inc_value(f"archiver/dates/{flag}")
+        item.categories = clean_terms([*item.source_categories, *item.categories_raw])
+        item.tags = clean_terms(item.categories_raw)
+        item.url = canonicalize_url(item.url, tracking_params=self.tracking_params) or item.url
+        item.canonical_url = item.canonical_url or item.url
+        item.summary = make_summary(item.summary_html, item.content_text)
+        item.headimg, item.thumbnail = choose_head_image(
+            media=item.media, content_html=item.content_html, base_url=item.url
+        )
+        origin = detect_origin(item.content_html, url=item.url, canonical_url=item.canonical_url)
+        if origin is not None:
+            item.origin, item.origin_url = origin.name, origin.url
+        item.key = article_identity(
+            item.guid,
+            canonical_url=item.canonical_url,
+            url=item.url,
+            title=item.title,
+            published=item.published,
+            published_raw=item.published_raw,
+        )
+        item.content_hash = content_hash(item)

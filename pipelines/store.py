@@ -1,0 +1,184 @@
+"""The store pipeline: archives each article as it arrives and records the crawl run."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections import Counter
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, TypeVar
+
+from scrapy import signals
+from scrapy.crawler import Crawler
+
+from archiver.errors import ArchiverError
+from archiver.items import ArticleItem
+from archiver.signals import SourceOutcome, source_fetched
+from archiver.storage.repository import Archive, SourceRecord
+
+logger = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+
+class StorePipeline:
+    """Write every article to the archive before the crawl moves on, off the reactor thread.
+
+    Each article is committed on its own, so a crash loses at most the items in flight and
+    the next crawl fills them in. A write that fails is logged and counted, never fatal.
+    At the end, one ``crawl_runs`` row records the run with per-source outcomes; its id is
+    in the crawl's stats as ``archiver/run_id``.
+    """
+
+    def __init__(self, *, crawler: Crawler) -> None:
+        self.crawler = crawler
+        self.archive: Archive | None = None
+        self.run_id: int | None = None
+        self.counts: Counter[str] = Counter()
+        self.per_source: dict[str, Counter[str]] = {}
+        self.outcomes: dict[str, SourceOutcome] = {}
+        self._sources: dict[str, SourceRecord] = {}
+        self._source_locks: dict[str, asyncio.Lock] = {}
+        self._executor: ThreadPoolExecutor | None = None
+        crawler.signals.connect(self.source_fetched, signal=source_fetched)
+        # The run is recorded on spider_closed, which (unlike close_spider) knows the reason.
+        crawler.signals.connect(self.spider_closed, signal=signals.spider_closed)
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> StorePipeline:
+        return cls(crawler=crawler)
+
+    async def _call(self, function: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        """Run blocking database work on the pipeline's writer threads."""
+        loop = asyncio.get_running_loop()
+        assert self._executor is not None
+        return await loop.run_in_executor(self._executor, lambda: function(*args, **kwargs))
+
+    async def open_spider(self) -> None:
+        settings = self.crawler.settings
+        archive = await asyncio.to_thread(Archive.from_settings, settings)
+        # SQLite has one writer at a time: one thread avoids lock waits between our own writes.
+        workers = 1 if archive.engine.dialect.name == "sqlite" else 4
+        self._executor = ThreadPoolExecutor(workers, thread_name_prefix="archiver-store")
+        self.archive = archive
+        self.run_id = await self._call(
+            archive.start_run, settings.get("ARCHIVER_RUN_COMMAND", "crawl")
+        )
+        self.crawler.stats.set_value("archiver/run_id", self.run_id)
+        self.crawler.stats.set_value("archiver/database", archive.url)
+
+    def source_fetched(self, outcome: SourceOutcome) -> None:
+        self.outcomes[outcome.url] = outcome
+        self.per_source.setdefault(outcome.url, Counter())
+
+    async def process_item(self, item: Any) -> Any:
+        if not isinstance(item, ArticleItem):
+            return item
+        assert self.archive is not None
+        source_counts = self.per_source.setdefault(item.source_url, Counter())
+        try:
+            source = await self._source(item)
+            result = await self._call(
+                self.archive.store_article, item, source.id, item.key or item.url
+            )
+        except ArchiverError as exc:
+            logger.error("Cannot archive %s: %s", item.url, exc)
+            outcome = "failed"
+        else:
+            outcome = result.outcome
+        self.counts[outcome] += 1
+        source_counts[outcome] += 1
+        self.crawler.stats.inc_value(f"archiver/articles/{outcome}")
+        downloaded = [i for i in item.images if i.status == "downloaded"]
+        self.counts["images"] += len(downloaded)
+        self.counts["bytes"] += sum(i.size or 0 for i in downloaded)
+        return item
+
+    async def _source(self, item: ArticleItem) -> SourceRecord:
+        """The source row for *item*, created on its first article."""
+        url = item.source_url
+        if url in self._sources:
+            return self._sources[url]
+        async with self._source_locks.setdefault(url, asyncio.Lock()):
+            if url not in self._sources:
+                assert self.archive is not None
+                outcome = self.outcomes.get(url)
+                self._sources[url] = await self._call(
+                    self.archive.ensure_source,
+                    url,
+                    kind=outcome.kind if outcome else item.source_kind,
+                    categories=item.source_categories,
+                    timezone=item.source_timezone,
+                    title=outcome.title if outcome else item.feed_title,
+                    link=outcome.link if outcome else item.feed_link,
+                )
+        return self._sources[url]
+
+    async def spider_closed(self, reason: str) -> None:
+        if self.archive is None or self.run_id is None:
+            return
+        try:
+            await self._record_run(reason)
+        finally:
+            if self._executor is not None:
+                self._executor.shutdown(wait=True)
+            self.archive.close()
+
+    async def _ensure_failed_source(self, outcome: SourceOutcome) -> SourceRecord:
+        """The source row for a source that yielded no article (failed, empty, 304)."""
+        assert self.archive is not None
+        settings = self.crawler.settings
+        return await self._call(
+            self.archive.ensure_source,
+            outcome.url,
+            kind=outcome.kind,
+            categories=settings.getlist("ARCHIVER_CATEGORIES"),
+            timezone=settings.get("ARCHIVER_TIMEZONE"),
+            title=outcome.title,
+            link=outcome.link,
+        )
+
+    async def _record_run(self, reason: str) -> None:
+        assert self.archive is not None
+        assert self.run_id is not None
+        settings = self.crawler.settings
+        sources: dict[str, Any] = {}
+        for url, outcome in self.outcomes.items():
+            counts = self.per_source.get(url, Counter())
+            record = self._sources.get(url) or await self._ensure_failed_source(outcome)
+            await self._call(
+                self.archive.record_source_fetch,
+                record.id,
+                status=outcome.status,
+                error=outcome.error,
+                etag=outcome.etag,
+                last_modified=outcome.last_modified,
+            )
+            sources[url] = {
+                "name": record.name,
+                "kind": outcome.kind,
+                "status": outcome.status,
+                "error": outcome.error,
+                "entries": outcome.entries,
+                **{key: counts.get(key, 0) for key in ("new", "updated", "unchanged", "failed")},
+            }
+        failed_sources = [u for u, s in sources.items() if s["status"] == "failed"]
+        totals = dict(self.counts)
+        totals["not_modified"] = sum(1 for s in sources.values() if s["status"] == "not_modified")
+        if reason != "finished":
+            status = "interrupted"
+        elif failed_sources and len(failed_sources) == len(sources):
+            status = "failed"
+        elif failed_sources:
+            status = "partial"
+        else:
+            status = "ok"
+        await self._call(
+            self.archive.finish_run,
+            self.run_id,
+            status=status,
+            counts=totals,
+            sources=sources,
+            error=f"finish reason: {reason}" if status == "interrupted" else None,
+        )

@@ -1,0 +1,195 @@
+"""The feed spider: fetches RSS, Atom and JSON feeds and yields one ArticleItem per entry."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator, Iterator
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import urljoin, urlsplit
+
+import scrapy
+from archiver.feeds import ParsedFeed, parse_feed
+from scrapy.http import Request, Response, TextResponse
+from twisted.python.failure import Failure
+
+from archiver.errors import FeedParseError
+from archiver.items import ArticleItem
+from archiver.signals import SourceOutcome, source_fetched
+
+logger = logging.getLogger(__name__)
+
+SUPPORTED_SCHEMES = ("http", "https", "file")
+
+FEED_LINK_TYPES = (
+    "application/rss+xml",
+    "application/atom+xml",
+    "application/feed+json",
+    "application/json",
+    "application/rdf+xml",
+    "text/xml",
+    "application/xml",
+)
+
+
+def split_urls(value: str | list[str] | tuple[str, ...] | None) -> list[str]:
+    """Spider arguments come as one string from ``-a url=...``; allow several, space or
+    comma separated, and lists from code."""
+    if not value:
+        return []
+    if isinstance(value, str):
+        value = value.replace(",", " ").split()
+    return [u.strip() for u in value if u and u.strip()]
+
+
+def check_source_url(url: str) -> str:
+    """*url* if it can be crawled, else a ValueError that says why, in one line."""
+    scheme = urlsplit(url).scheme.lower()
+    if scheme not in SUPPORTED_SCHEMES:
+        if not scheme:
+            raise ValueError(f"{url!r} is not a URL: give http://, https:// or file://")
+        raise ValueError(f"unsupported URL scheme {scheme!r} in {url!r} (use http, https or file)")
+    if scheme != "file" and not urlsplit(url).hostname:
+        raise ValueError(f"{url!r} has no host")
+    return url
+
+
+class FeedSpider(scrapy.Spider):
+    """Fetch each feed URL once, yield its entries raw, and report how each source went.
+
+    Arguments: ``url`` (one or more URLs, space or comma separated), ``category``
+    (comma separated, placed first on every article) and ``timezone`` (IANA zone for naive
+    dates). They default to the ``ARCHIVER_CATEGORIES`` / ``ARCHIVER_TIMEZONE`` settings.
+    """
+
+    name = "feed"
+
+    #: How many ``<link rel=alternate>`` feeds of an HTML page are followed.
+    MAX_DISCOVERED_FEEDS = 1
+
+    def __init__(
+        self,
+        url: str | list[str] | None = None,
+        category: str | list[str] | None = None,
+        timezone: str | None = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        self.source_urls = [check_source_url(u) for u in split_urls(url)]
+        if not self.source_urls:
+            raise ValueError("the feed spider needs at least one URL: -a url=https://...")
+        self.categories = [c.strip() for c in split_urls(category)] if category else None
+        self.timezone = timezone
+
+    async def start(self) -> AsyncIterator[Request]:
+        if self.categories is None:
+            self.categories = self.settings.getlist("ARCHIVER_CATEGORIES")
+        self.timezone = self.timezone or self.settings.get("ARCHIVER_TIMEZONE")
+        for url in self.source_urls:
+            yield self.feed_request(url, source_url=url)
+
+    def feed_request(self, url: str, *, source_url: str, **meta: Any) -> Request:
+        """The request for a feed; subclasses add conditional headers and the like."""
+        return Request(
+            url,
+            callback=self.parse,
+            errback=self.on_error,
+            dont_filter=True,
+            meta={"source_url": source_url, "handle_httpstatus_list": [304], **meta},
+        )
+
+    def parse(self, response: Response, **kwargs: Any) -> Iterator[ArticleItem | Request]:
+        """Read the feed and yield its entries; an HTML page is searched for its feed link."""
+        source_url: str = response.meta["source_url"]
+        outcome = SourceOutcome(url=source_url)
+        if response.url != source_url:
+            outcome.final_url = response.url
+        outcome.etag = _header(response, "ETag")
+        outcome.last_modified = _header(response, "Last-Modified")
+        if response.status == 304:
+            outcome.status = "not_modified"
+            self.report(outcome)
+            return
+        fetched_at = datetime.now(UTC)
+        try:
+            feed = parse_feed(
+                response.body,
+                response.url,
+                content_type=_header(response, "Content-Type"),
+                fetched_at=fetched_at,
+            )
+        except FeedParseError as exc:
+            discovered = self.discover_feeds(response)
+            if discovered and not response.meta.get("discovered_from"):
+                for link in discovered[: self.MAX_DISCOVERED_FEEDS]:
+                    logger.info("%s is a page; following its feed %s", source_url, link)
+                    yield self.feed_request(
+                        link, source_url=source_url, discovered_from=response.url
+                    )
+                return
+            outcome.status = "failed"
+            outcome.error = str(exc)
+            self.report(outcome)
+            return
+        outcome.kind = feed.kind
+        outcome.title = feed.title
+        outcome.link = feed.link
+        outcome.entries = len(feed.entries)
+        if feed.errors:
+            outcome.status = "partial"
+            outcome.error = "; ".join(feed.errors)
+            logger.warning("%s is not a well-formed feed: %s", source_url, outcome.error)
+        self.report(outcome)
+        yield from self.entries(feed, source_url)
+
+    def entries(self, feed: ParsedFeed, source_url: str) -> Iterator[ArticleItem]:
+        """The feed's entries, ready for the pipelines: the source's settings attached."""
+        for item in feed.entries:
+            item.source_url = source_url
+            item.source_categories = list(self.categories or [])
+            item.source_timezone = self.timezone
+            yield item
+
+    def discover_feeds(self, response: Response) -> list[str]:
+        """Feed URLs an HTML page announces with ``<link rel="alternate">``."""
+        if not isinstance(response, TextResponse):
+            return []
+        try:
+            links = response.xpath("//link[@href][contains(@rel, 'alternate')]")
+        except ValueError:  # not markup at all
+            return []
+        found = []
+        for link in links:
+            media_type = (link.attrib.get("type") or "").split(";")[0].strip().lower()
+            if media_type in FEED_LINK_TYPES:
+                found.append(urljoin(response.url, link.attrib["href"]))
+        return found
+
+    def on_error(self, failure: Failure) -> None:
+        """A source that could not be fetched at all: recorded, and the crawl goes on."""
+        request = failure.request  # type: ignore[attr-defined]
+        outcome = SourceOutcome(url=request.meta["source_url"], status="failed")
+        outcome.error = describe_failure(failure)
+        logger.error("Cannot fetch %s: %s", request.url, outcome.error)
+        self.report(outcome)
+
+    def report(self, outcome: SourceOutcome) -> None:
+        self.crawler.stats.inc_value(f"archiver/sources/{outcome.status}")
+        self.crawler.signals.send_catch_log(source_fetched, outcome=outcome, spider=self)
+
+
+def describe_failure(failure: Failure) -> str:
+    """One line that says why a request failed: the HTTP status, or the network error."""
+    from scrapy.spidermiddlewares.httperror import HttpError
+
+    value = failure.value
+    if isinstance(value, HttpError):
+        response = value.response
+        return f"HTTP {response.status} from {response.url}"
+    text = str(value).strip() or type(value).__name__
+    return f"{type(value).__name__}: {text}".splitlines()[0]
+
+
+def _header(response: Response, name: str) -> str | None:
+    value = response.headers.get(name)
+    return value.decode("latin-1") if value else None

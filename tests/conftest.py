@@ -1,0 +1,101 @@
+"""Shared fixtures: the mock site, fresh archives (SQLite file, PostgreSQL), the CLI."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from archiver.storage.repository import Archive
+
+ROOT = Path(__file__).resolve().parent.parent
+SHARED = ROOT.parent / "shared"
+
+
+@pytest.fixture(scope="session")
+def mock_site() -> Iterator[Any]:
+    """The mock site (tests/mocksite), served from 127.0.0.1 for the whole session."""
+    from tests.mocksite import running_site
+
+    with running_site() as site:
+        yield site
+
+
+@pytest.fixture
+def db_url(tmp_path: Path) -> str:
+    """A SQLite file that does not exist yet: the archive creates and upgrades it."""
+    return f"sqlite:///{tmp_path / 'archive.db'}"
+
+
+@pytest.fixture
+def archive(db_url: str) -> Iterator[Archive]:
+    archive = Archive(db_url)
+    yield archive
+    archive.close()
+
+
+@pytest.fixture(scope="session")
+def postgres_server_url() -> str:
+    url = os.environ.get("ARCHIVER_TEST_POSTGRES_URL")
+    if not url:
+        pytest.skip("set ARCHIVER_TEST_POSTGRES_URL to run the PostgreSQL tests")
+    return url
+
+
+@pytest.fixture
+def postgres_url(postgres_server_url: str) -> Iterator[str]:
+    """A fresh, empty PostgreSQL database for one test, dropped afterwards."""
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.engine import make_url
+
+    server = make_url(postgres_server_url).set(drivername="postgresql+psycopg")
+    name = f"archiver_test_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(server, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield server.set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@dataclass
+class Result:
+    returncode: int
+    stdout: str
+    stderr: str
+
+    def json(self) -> Any:
+        return json.loads(self.stdout)
+
+
+def run_archiver(*args: str, cwd: Path | None = None, timeout: float = 240) -> Result:
+    """Run the real ``archiver`` command in a subprocess (a crawl needs its own reactor)."""
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    env.pop("ARCHIVER_DATABASE_URL", None)
+    env.pop("ARCHIVER_MEDIA_DIR", None)
+    completed = subprocess.run(
+        [sys.executable, "-m", "archiver", *args],
+        capture_output=True,
+        text=True,
+        cwd=cwd or ROOT,
+        env=env,
+        timeout=timeout,
+        check=False,
+    )
+    return Result(completed.returncode, completed.stdout, completed.stderr)
+
+
+@pytest.fixture
+def archiver_cli() -> Any:
+    return run_archiver
