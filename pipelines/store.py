@@ -142,7 +142,6 @@ class StorePipeline:
     async def _record_run(self, reason: str) -> None:
         assert self.archive is not None
         assert self.run_id is not None
-        settings = self.crawler.settings
         sources: dict[str, Any] = {}
         for url, outcome in self.outcomes.items():
             counts = self.per_source.get(url, Counter())
