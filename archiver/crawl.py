@@ -7,6 +7,7 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from scrapy.settings import Settings
@@ -42,6 +43,22 @@ class CrawlResult:
     @property
     def failed_sources(self) -> dict[str, dict[str, Any]]:
         return {u: s for u, s in self.run.sources.items() if s.get("status") == "failed"}
+
+
+SUPPORTED_SCHEMES = ("http", "https", "file")
+
+
+def check_source_url(url: str) -> str:
+    """*url* if it can be crawled, else a ValueError that says why, in one line."""
+    parts = urlsplit(url)
+    scheme = parts.scheme.lower()
+    if scheme not in SUPPORTED_SCHEMES:
+        if not scheme:
+            raise ValueError(f"{url!r} is not a URL: give http://, https:// or file://")
+        raise ValueError(f"unsupported URL scheme {scheme!r} in {url!r} (use http, https or file)")
+    if scheme != "file" and not parts.hostname:
+        raise ValueError(f"{url!r} has no host")
+    return url
 
 
 def check_timezone(name: str | None) -> str | None:
@@ -91,10 +108,6 @@ def run_crawl(options: CrawlOptions) -> CrawlResult:
 
     Twisted's reactor runs once per process: call this once, from a command or a script.
     """
-    from scrapy.crawler import CrawlerProcess
-
-    from spiders.feed import FeedSpider, check_source_url
-
     for url in options.urls:
         try:
             check_source_url(url)
@@ -104,6 +117,10 @@ def run_crawl(options: CrawlOptions) -> CrawlResult:
     settings = crawl_settings(options)
     # Open (and create or upgrade) the archive first, so a bad URL fails before any fetch.
     Archive(settings.get("ARCHIVER_DATABASE_URL")).close()
+
+    from scrapy.crawler import CrawlerProcess
+
+    from spiders.feed import FeedSpider
 
     started = time.monotonic()
     process = CrawlerProcess(settings, install_root_handler=True)

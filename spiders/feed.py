@@ -6,20 +6,19 @@ import logging
 from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime
 from typing import Any
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import urljoin
 
 import scrapy
 from archiver.feeds import ParsedFeed, parse_feed
 from scrapy.http import Request, Response, TextResponse
 from twisted.python.failure import Failure
 
+from archiver.crawl import check_source_url
 from archiver.errors import FeedParseError
 from archiver.items import ArticleItem
 from archiver.signals import SourceOutcome, source_fetched
 
 logger = logging.getLogger(__name__)
-
-SUPPORTED_SCHEMES = ("http", "https", "file")
 
 FEED_LINK_TYPES = (
     "application/rss+xml",
@@ -40,18 +39,6 @@ def split_urls(value: str | list[str] | tuple[str, ...] | None) -> list[str]:
     if isinstance(value, str):
         value = value.replace(",", " ").split()
     return [u.strip() for u in value if u and u.strip()]
-
-
-def check_source_url(url: str) -> str:
-    """*url* if it can be crawled, else a ValueError that says why, in one line."""
-    scheme = urlsplit(url).scheme.lower()
-    if scheme not in SUPPORTED_SCHEMES:
-        if not scheme:
-            raise ValueError(f"{url!r} is not a URL: give http://, https:// or file://")
-        raise ValueError(f"unsupported URL scheme {scheme!r} in {url!r} (use http, https or file)")
-    if scheme != "file" and not urlsplit(url).hostname:
-        raise ValueError(f"{url!r} has no host")
-    return url
 
 
 class FeedSpider(scrapy.Spider):
