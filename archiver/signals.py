@@ -27,3 +27,10 @@ class SourceOutcome:
     etag: str | None = None
     last_modified: str | None = None
     warnings: list[str] = field(default_factory=list)
+    http_status: int | None = None
+    ttl_minutes: int | None = None
+    """The feed's ``<ttl>``."""
+    max_age: int | None = None
+    """``Cache-Control: max-age`` of the response, in seconds."""
+    retry_after: int | None = None
+    """``Retry-After`` of a 429/503 response, in seconds."""

@@ -239,3 +239,13 @@ def test_postgresql_archive(postgres_url: str) -> None:
         check_concurrent_writers(archive)
     finally:
         archive.close()
+
+
+def test_migrations_build_exactly_the_models(archive: Archive) -> None:
+    from alembic.autogenerate import compare_metadata
+    from alembic.runtime.migration import MigrationContext
+
+    from archiver.storage.models import Base
+
+    with archive.engine.connect() as connection:
+        assert compare_metadata(MigrationContext.configure(connection), Base.metadata) == []

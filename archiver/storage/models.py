@@ -91,13 +91,16 @@ class Source(Base):
     categories: Mapped[list[str]] = mapped_column(default=list)
     timezone: Mapped[str | None] = mapped_column(String(64))
     crawl_interval: Mapped[int | None] = mapped_column(Integer)
-    """Seconds between scheduled crawls; None for sources only crawled ad hoc."""
+    """Seconds between scheduled crawls, as configured; None for sources only crawled ad hoc."""
+    current_interval: Mapped[int | None] = mapped_column(Integer)
+    """The interval adapted to the source's activity and errors (see archiver.schedule)."""
     enabled: Mapped[bool] = mapped_column(Boolean, default=True)
     etag: Mapped[str | None] = mapped_column(String(512))
     last_modified: Mapped[str | None] = mapped_column(String(128))
     next_due_at: Mapped[datetime | None]
     last_crawled_at: Mapped[datetime | None]
     last_status: Mapped[str | None] = mapped_column(String(32))
+    """``ok``, ``partial``, ``failed`` or ``not_modified``."""
     last_error: Mapped[str | None] = mapped_column(Text)
     error_count: Mapped[int] = mapped_column(Integer, default=0)
     lease_owner: Mapped[str | None] = mapped_column(String(128))

@@ -10,18 +10,19 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 
-from sqlalchemy import Engine, Select, String, cast, delete, func, or_, select
+from sqlalchemy import Engine, Result, Select, String, cast, delete, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.sql.elements import ColumnElement
 
-from archiver.errors import DatabaseError, NotFoundError
+from archiver.errors import ConfigurationError, DatabaseError, NotFoundError
 from archiver.items import ArticleItem, ImageRef
+from archiver.schedule import FetchHints, next_due, next_interval
 from archiver.storage.db import create_archive_engine, ensure_schema, first_line
 from archiver.storage.models import (
     Article,
@@ -55,6 +56,24 @@ class SourceRecord:
     kind: str
     categories: list[str]
     timezone: str | None
+    title: str | None = None
+    crawl_interval: int | None = None
+    current_interval: int | None = None
+    enabled: bool = True
+    etag: str | None = None
+    last_modified: str | None = None
+    next_due_at: datetime | None = None
+    last_crawled_at: datetime | None = None
+    last_status: str | None = None
+    last_error: str | None = None
+    error_count: int = 0
+
+    def as_dict(self) -> dict[str, Any]:
+        """The source as a listing's JSON object (times in ISO 8601 UTC)."""
+        row = asdict(self)
+        for key in ("next_due_at", "last_crawled_at"):
+            row[key] = _iso(row[key])
+        return row
 
 
 @dataclass
@@ -206,22 +225,161 @@ class Archive:
         error: str | None = None,
         etag: str | None = None,
         last_modified: str | None = None,
-    ) -> None:
-        """Remember how the last fetch of a source went."""
+        new_entries: int = 0,
+        hints: FetchHints | None = None,
+    ) -> SourceRecord:
+        """Remember how the last fetch of a source went, and when it is due again.
+
+        A scheduled source's interval adapts (archiver.schedule.next_interval): it backs off
+        on errors and comes back sooner when entries arrive often; the feed's ttl,
+        ``Cache-Control: max-age`` and ``Retry-After`` push the next crawl later.
+        """
+        now = datetime.now(UTC)
         with self.session() as session:
             source = session.get_one(Source, source_id)
-            source.last_crawled_at = datetime.now(UTC)
+            failed = status == "failed"
+            source.last_crawled_at = now
             source.last_status = status
             source.last_error = error
-            source.error_count = source.error_count + 1 if error else 0
+            source.error_count = source.error_count + 1 if failed else 0
             if etag is not None:
                 source.etag = etag
             if last_modified is not None:
                 source.last_modified = last_modified
+            if source.crawl_interval:
+                source.current_interval = next_interval(
+                    source.current_interval,
+                    configured=source.crawl_interval,
+                    new_entries=new_entries,
+                    failed=failed,
+                    error_count=source.error_count,
+                )
+                source.next_due_at = next_due(now, source.current_interval, hints or FetchHints())
+            return _source_record(source)
 
-    def sources(self) -> list[SourceRecord]:
+    def sources(self, *, scheduled_only: bool = False) -> list[SourceRecord]:
+        """Every source, or only those on the schedule, by name."""
         with self.session() as session:
-            return [_source_record(s) for s in session.scalars(select(Source).order_by(Source.id))]
+            query = select(Source).order_by(Source.name)
+            if scheduled_only:
+                query = query.where(Source.crawl_interval.is_not(None))
+            return [_source_record(s) for s in session.scalars(query)]
+
+    def source(self, ident: str) -> SourceRecord:
+        """A source by name, URL or id."""
+        with self.session() as session:
+            return _source_record(_find_source(session, ident))
+
+    def schedule_source(
+        self,
+        url: str,
+        *,
+        kind: str,
+        interval: int,
+        name: str | None = None,
+        categories: Sequence[str] | None = None,
+        timezone: str | None = None,
+    ) -> tuple[SourceRecord, bool]:
+        """Put a source on the schedule (created if new); returns it and whether it was new.
+
+        A known source keeps its articles; its interval, categories and zone are replaced.
+        """
+        with self.session() as session:
+            if name:
+                clash = session.scalars(
+                    select(Source).where(Source.name == name, Source.url != url)
+                ).first()
+                if clash is not None:
+                    raise ConfigurationError(
+                        f"a source named {name!r} exists already ({clash.url})"
+                    )
+            source = session.scalars(select(Source).where(Source.url == url)).first()
+            created = source is None
+            if source is None:
+                source = Source(
+                    url=url, name=name or self._free_source_name(session, url), kind=kind
+                )
+                session.add(source)
+            elif name:
+                source.name = name
+            source.kind = kind
+            source.categories = list(categories or [])
+            source.timezone = timezone
+            source.crawl_interval = interval
+            source.current_interval = interval
+            source.enabled = True
+            source.next_due_at = None  # due at once
+            session.flush()
+            return _source_record(source), created
+
+    def unschedule_source(self, ident: str) -> tuple[SourceRecord, int]:
+        """Take a source off the schedule. Its articles stay: the archive never deletes.
+
+        Returns the source and how many articles it keeps.
+        """
+        with self.session() as session:
+            source = _find_source(session, ident)
+            source.crawl_interval = None
+            source.current_interval = None
+            source.next_due_at = None
+            source.enabled = False
+            kept = session.scalar(
+                select(func.count()).select_from(Article).where(Article.source_id == source.id)
+            )
+            return _source_record(source), kept or 0
+
+    def due_sources(self, now: datetime | None = None) -> list[SourceRecord]:
+        """Enabled scheduled sources whose next due time has come (never-crawled first)."""
+        now = now or datetime.now(UTC)
+        with self.session() as session:
+            query = (
+                select(Source)
+                .where(
+                    Source.enabled.is_(True),
+                    Source.crawl_interval.is_not(None),
+                    or_(Source.next_due_at.is_(None), Source.next_due_at <= now),
+                )
+                .order_by(Source.next_due_at.asc().nulls_first(), Source.id)
+            )
+            return [_source_record(s) for s in session.scalars(query)]
+
+    def acquire_leases(self, source_ids: Sequence[int], owner: str, seconds: int) -> list[int]:
+        """Lease each source to *owner* unless another live run holds it; the ids leased.
+
+        One conditional UPDATE per source, so two runs started at the same moment cannot
+        both win: the database decides. A killed run's lease simply expires.
+        """
+        now = datetime.now(UTC)
+        expires = now + timedelta(seconds=seconds)
+        won = []
+        with self.session() as session:
+            for source_id in source_ids:
+                result = session.execute(
+                    update(Source)
+                    .where(
+                        Source.id == source_id,
+                        or_(
+                            Source.lease_owner.is_(None),
+                            Source.lease_owner == owner,
+                            Source.lease_expires_at.is_(None),
+                            Source.lease_expires_at < now,
+                        ),
+                    )
+                    .values(lease_owner=owner, lease_expires_at=expires)
+                    .execution_options(synchronize_session=False)
+                )
+                if _rowcount(result) == 1:
+                    won.append(source_id)
+        return won
+
+    def release_leases(self, owner: str) -> None:
+        with self.session() as session:
+            session.execute(
+                update(Source)
+                .where(Source.lease_owner == owner)
+                .values(lease_owner=None, lease_expires_at=None)
+                .execution_options(synchronize_session=False)
+            )
 
     # -- articles ------------------------------------------------------------------------
 
@@ -646,6 +804,22 @@ def _escape_like(text: str) -> str:
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
+def _find_source(session: Session, ident: str) -> Source:
+    text = ident.strip()
+    source = session.scalars(
+        select(Source).where(or_(Source.name == text, Source.url == text))
+    ).first()
+    if source is None and text.isdigit():
+        source = session.get(Source, int(text))
+    if source is None:
+        raise NotFoundError(f"no source {text!r} (give its name, URL or id; see 'sources list')")
+    return source
+
+
+def _rowcount(result: Result[Any]) -> int:
+    return int(getattr(result, "rowcount", 0))
+
+
 def _find_article(session: Session, ident: str | int) -> Article:
     article: Article | None = None
     text = str(ident).strip()
@@ -724,6 +898,17 @@ def _source_record(source: Source) -> SourceRecord:
         kind=source.kind,
         categories=list(source.categories or []),
         timezone=source.timezone,
+        title=source.title,
+        crawl_interval=source.crawl_interval,
+        current_interval=source.current_interval,
+        enabled=source.enabled,
+        etag=source.etag,
+        last_modified=source.last_modified,
+        next_due_at=source.next_due_at,
+        last_crawled_at=source.last_crawled_at,
+        last_status=source.last_status,
+        last_error=source.last_error,
+        error_count=source.error_count,
     )
 
 

@@ -103,6 +103,7 @@ def upgrade() -> None:
         sa.Column("categories", sa.JSON(), nullable=False),
         sa.Column("timezone", sa.String(length=64), nullable=True),
         sa.Column("crawl_interval", sa.Integer(), nullable=True),
+        sa.Column("current_interval", sa.Integer(), nullable=True),
         sa.Column("enabled", sa.Boolean(), nullable=False),
         sa.Column("etag", sa.String(length=512), nullable=True),
         sa.Column("last_modified", sa.String(length=128), nullable=True),
