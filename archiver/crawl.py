@@ -19,6 +19,17 @@ from archiver.storage.repository import Archive, RunRecord
 logger = logging.getLogger(__name__)
 
 
+@dataclass(frozen=True)
+class SourceConfig:
+    """A known source's settings and validators, for a scheduled crawl."""
+
+    url: str
+    categories: tuple[str, ...] = ()
+    timezone: str | None = None
+    etag: str | None = None
+    last_modified: str | None = None
+
+
 @dataclass
 class CrawlOptions:
     """What an ad-hoc crawl was asked to do."""
@@ -33,6 +44,10 @@ class CrawlOptions:
     progress: bool = False
     settings: dict[str, Any] = field(default_factory=dict)
     """Any further Scrapy or ``ARCHIVER_*`` settings, highest priority."""
+    sources: Sequence[SourceConfig] = ()
+    """Known sources to crawl with their own categories, zone and validators."""
+    command: str = "crawl"
+    """Recorded in ``crawl_runs.command``."""
 
 
 @dataclass
@@ -89,6 +104,7 @@ def crawl_settings(options: CrawlOptions) -> Settings:
         "ARCHIVER_TIMEZONE": options.timezone,
         "ARCHIVER_IMAGES_ENABLED": options.images,
         "LOG_LEVEL": options.log_level,
+        "ARCHIVER_RUN_COMMAND": options.command,
     }
     if options.media_dir:
         overrides["ARCHIVER_MEDIA_DIR"] = options.media_dir
@@ -123,9 +139,14 @@ def run_crawl(options: CrawlOptions) -> CrawlResult:
     from spiders.feed import FeedSpider
 
     started = time.monotonic()
-    process = CrawlerProcess(settings, install_root_handler=True)
+    process = CrawlerProcess(settings)
     crawler = process.create_crawler(FeedSpider)
-    process.crawl(crawler, url=list(options.urls), category=list(options.categories))
+    process.crawl(
+        crawler,
+        url=list(options.urls),
+        category=list(options.categories),
+        sources=list(options.sources),
+    )
     process.start()
     seconds = time.monotonic() - started
     run_id = crawler.stats.get_value("archiver/run_id")

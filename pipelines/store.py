@@ -14,6 +14,7 @@ from scrapy.crawler import Crawler
 
 from archiver.errors import ArchiverError
 from archiver.items import ArticleItem
+from archiver.schedule import FetchHints
 from archiver.signals import SourceOutcome, source_fetched
 from archiver.storage.repository import Archive, SourceRecord
 
@@ -153,6 +154,12 @@ class StorePipeline:
                 error=outcome.error,
                 etag=outcome.etag,
                 last_modified=outcome.last_modified,
+                new_entries=counts.get("new", 0),
+                hints=FetchHints(
+                    ttl_minutes=outcome.ttl_minutes,
+                    max_age=outcome.max_age,
+                    retry_after=outcome.retry_after,
+                ),
             )
             sources[url] = {
                 "name": record.name,

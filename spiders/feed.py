@@ -9,13 +9,14 @@ from typing import Any
 from urllib.parse import urljoin
 
 import scrapy
-from archiver.feeds import ParsedFeed, parse_feed
 from scrapy.http import Request, Response, TextResponse
 from twisted.python.failure import Failure
 
-from archiver.crawl import check_source_url
+from archiver.crawl import SourceConfig, check_source_url
 from archiver.errors import FeedParseError
+from archiver.feeds import ParsedFeed, parse_feed
 from archiver.items import ArticleItem
+from archiver.schedule import parse_cache_control, parse_retry_after
 from archiver.signals import SourceOutcome, source_fetched
 
 logger = logging.getLogger(__name__)
@@ -59,10 +60,13 @@ class FeedSpider(scrapy.Spider):
         url: str | list[str] | None = None,
         category: str | list[str] | None = None,
         timezone: str | None = None,
+        sources: list[SourceConfig] | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
         self.source_urls = [check_source_url(u) for u in split_urls(url)]
+        self.source_configs = {s.url: s for s in sources or []}
+        self.source_urls += [u for u in self.source_configs if u not in self.source_urls]
         if not self.source_urls:
             raise ValueError("the feed spider needs at least one URL: -a url=https://...")
         self.categories = [c.strip() for c in split_urls(category)] if category else None
@@ -76,13 +80,22 @@ class FeedSpider(scrapy.Spider):
             yield self.feed_request(url, source_url=url)
 
     def feed_request(self, url: str, *, source_url: str, **meta: Any) -> Request:
-        """The request for a feed; subclasses add conditional headers and the like."""
+        """The request for a feed: conditional when the source's validators are known
+        (RFC 9110 §13.1), so an unchanged feed costs a 304 and no parsing."""
+        headers = {}
+        config = self.source_configs.get(source_url)
+        if config is not None and url == source_url:
+            if config.etag:
+                headers["If-None-Match"] = config.etag
+            if config.last_modified:
+                headers["If-Modified-Since"] = config.last_modified
         return Request(
             url,
             callback=self.parse,
             errback=self.on_error,
+            headers=headers,
             dont_filter=True,
-            meta={"source_url": source_url, "handle_httpstatus_list": [304], **meta},
+            meta={"source_url": source_url, "handle_httpstatus_list": [304, 429], **meta},
         )
 
     def parse(self, response: Response, **kwargs: Any) -> Iterator[ArticleItem | Request]:
@@ -91,10 +104,19 @@ class FeedSpider(scrapy.Spider):
         outcome = SourceOutcome(url=source_url)
         if response.url != source_url:
             outcome.final_url = response.url
+        outcome.http_status = response.status
         outcome.etag = _header(response, "ETag")
         outcome.last_modified = _header(response, "Last-Modified")
+        outcome.max_age = parse_cache_control(_header(response, "Cache-Control"))
         if response.status == 304:
             outcome.status = "not_modified"
+            self.report(outcome)
+            return
+        if response.status == 429:
+            outcome.status = "failed"
+            outcome.retry_after = parse_retry_after(_header(response, "Retry-After"))
+            outcome.error = f"HTTP 429 (too many requests) from {response.url}"
+            outcome.etag = outcome.last_modified = None
             self.report(outcome)
             return
         fetched_at = datetime.now(UTC)
@@ -119,6 +141,7 @@ class FeedSpider(scrapy.Spider):
             self.report(outcome)
             return
         outcome.kind = feed.kind
+        outcome.ttl_minutes = feed.ttl
         outcome.title = feed.title
         outcome.link = feed.link
         outcome.entries = len(feed.entries)
@@ -131,10 +154,13 @@ class FeedSpider(scrapy.Spider):
 
     def entries(self, feed: ParsedFeed, source_url: str) -> Iterator[ArticleItem]:
         """The feed's entries, ready for the pipelines: the source's settings attached."""
+        config = self.source_configs.get(source_url)
+        categories = list(config.categories) if config else list(self.categories or [])
+        timezone = config.timezone if config else self.timezone
         for item in feed.entries:
             item.source_url = source_url
-            item.source_categories = list(self.categories or [])
-            item.source_timezone = self.timezone
+            item.source_categories = categories
+            item.source_timezone = timezone
             yield item
 
     def discover_feeds(self, response: Response) -> list[str]:
@@ -157,6 +183,10 @@ class FeedSpider(scrapy.Spider):
         request = failure.request  # type: ignore[attr-defined]
         outcome = SourceOutcome(url=request.meta["source_url"], status="failed")
         outcome.error = describe_failure(failure)
+        response = getattr(failure.value, "response", None)
+        if response is not None:
+            outcome.http_status = response.status
+            outcome.retry_after = parse_retry_after(_header(response, "Retry-After"))
         logger.error("Cannot fetch %s: %s", request.url, outcome.error)
         self.report(outcome)
 
