@@ -44,6 +44,9 @@ class ArticleItem:
     """``rss``, ``atom``, ``json``, ``sitemap``, ``page`` or ``rsshub``."""
     fetched_at: datetime | None = None
     """When the source document was fetched (UTC); relative dates are read against it."""
+    base_url: str | None = None
+    """What relative URLs in the entry's content resolve against: its xml:base, else the
+    feed's URL (RFC 4287 §2 / XML Base). None means the article's own URL."""
 
     # -- raw, as the source said it --
     guid: str | None = None

@@ -75,7 +75,7 @@ class FrontMatterPipeline:
         item.canonical_url = item.canonical_url or item.url
         item.summary = make_summary(item.summary_html, item.content_text)
         item.headimg, item.thumbnail = choose_head_image(
-            media=item.media, content_html=item.content_html, base_url=item.url
+            media=item.media, content_html=item.content_html, base_url=item.base_url or item.url
         )
         origin = detect_origin(item.content_html, url=item.url, canonical_url=item.canonical_url)
         if origin is not None:
