@@ -314,6 +314,239 @@ def runs(ctx: Context, limit: int, fmt: str) -> None:
 
 
 @cli.group()
+def sources() -> None:
+    """The sources crawled on a schedule by `archiver run`."""
+
+
+SOURCE_COLUMNS = ("name", "kind", "every", "next_due_at", "last_status", "url")
+
+
+@sources.command("add")
+@click.argument("url")
+@click.option("--name", help="A short name for the source. [default: its host]")
+@click.option("--every", "every", default="1h", show_default=True, help="Interval: 30m, 1h, 1d.")
+@click.option("--category", "categories", multiple=True, metavar="C", help="Repeatable.")
+@click.option("--timezone", metavar="TZ", help="IANA zone for the source's naive dates.")
+@click.option("--no-check", is_flag=True, help="Add without fetching the URL first.")
+@pass_context
+@library_errors
+def sources_add(
+    ctx: Context,
+    url: str,
+    name: str | None,
+    every: str,
+    categories: tuple[str, ...],
+    timezone: str | None,
+    no_check: bool,
+) -> None:
+    """Add a source to the schedule (or change one); the URL is fetched to check it.
+
+    \b
+    archiver sources add https://rsshub.app/36kr/news/latest --name 36kr --every 30m \\
+        --category 新媒体 --category 36kr --category 资讯 --timezone Asia/Shanghai
+    """
+    from archiver.crawl import check_source_url, check_timezone
+    from archiver.schedule import format_interval, parse_interval
+    from archiver.scheduler import probe_source
+
+    url = _as_url(url)
+    try:
+        check_source_url(url)
+    except ValueError as exc:
+        raise ConfigurationError(str(exc)) from exc
+    interval = parse_interval(every)
+    check_timezone(timezone)
+    probe = None if no_check else probe_source(url)
+    archive = ctx.archive()
+    try:
+        record, created = archive.schedule_source(
+            url,
+            kind=probe.kind if probe else "unknown",
+            interval=interval,
+            name=name,
+            categories=categories,
+            timezone=timezone,
+        )
+    finally:
+        archive.close()
+    what = f"{probe.kind} feed, {probe.entries} entries" if probe else "not checked"
+    title = f" {probe.title!r}" if probe and probe.title else ""
+    verb = "Added" if created else "Updated"
+    click.echo(f"{verb} {record.name}:{title} ({what}), every {format_interval(interval)}")
+
+
+@sources.command("list")
+@click.option("--all", "show_all", is_flag=True, help="Also sources only ever crawled ad hoc.")
+@format_option()
+@pass_context
+@library_errors
+def sources_list(ctx: Context, show_all: bool, fmt: str) -> None:
+    """List the scheduled sources (with --all, every source the archive knows).
+
+    \b
+    archiver sources list --format json
+    """
+    from archiver.schedule import format_interval
+
+    archive = ctx.archive()
+    try:
+        records = archive.sources(scheduled_only=not show_all)
+    finally:
+        archive.close()
+    rows = []
+    for record in records:
+        row = record.as_dict()
+        row["every"] = format_interval(record.crawl_interval)
+        rows.append(row)
+    click.echo(render(rows, SOURCE_COLUMNS, fmt))
+
+
+@sources.command("remove")
+@click.argument("name", metavar="NAME|URL")
+@pass_context
+@library_errors
+def sources_remove(ctx: Context, name: str) -> None:
+    """Take a source off the schedule. Its articles stay in the archive.
+
+    \b
+    archiver sources remove 36kr
+    """
+    archive = ctx.archive()
+    try:
+        record, kept = archive.unschedule_source(name)
+    finally:
+        archive.close()
+    click.echo(f"Removed {record.name} from the schedule; its {kept} articles stay archived")
+
+
+@sources.command("import")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, allow_dash=True))
+@click.option("--every", default="1h", show_default=True, help="Interval for the new sources.")
+@pass_context
+@library_errors
+def sources_import(ctx: Context, path: str, every: str) -> None:
+    """Schedule every feed of an OPML file; its folders become categories.
+
+    \b
+    archiver sources import subscriptions.opml --every 2h
+    """
+    from archiver.crawl import check_source_url
+    from archiver.opml import parse_opml
+    from archiver.schedule import parse_interval
+
+    interval = parse_interval(every)
+    with click.open_file(path, "rb") as handle:
+        subscriptions = parse_opml(handle.read())
+    archive = ctx.archive()
+    added = updated = invalid = 0
+    try:
+        for sub in subscriptions:
+            try:
+                check_source_url(sub.url)
+            except ValueError as exc:
+                click.echo(f"Skipped: {exc}", err=True)
+                invalid += 1
+                continue
+            _, created = archive.schedule_source(
+                sub.url, kind="unknown", interval=interval, categories=sub.categories
+            )
+            added, updated = added + created, updated + (not created)
+    finally:
+        archive.close()
+    click.echo(f"{added} sources added, {updated} updated, {invalid} skipped")
+
+
+@sources.command("export")
+@click.option("--all", "show_all", is_flag=True, help="Also sources only ever crawled ad hoc.")
+@pass_context
+@library_errors
+def sources_export(ctx: Context, show_all: bool) -> None:
+    """Write the sources as OPML on stdout.
+
+    \b
+    archiver sources export > subscriptions.opml
+    """
+    from archiver.opml import Subscription, write_opml
+
+    archive = ctx.archive()
+    try:
+        records = archive.sources(scheduled_only=not show_all)
+    finally:
+        archive.close()
+    click.echo(
+        write_opml([Subscription(r.url, r.title or r.name, tuple(r.categories)) for r in records]),
+        nl=False,
+    )
+
+
+@cli.command()
+@click.option("--due", "due", is_flag=True, help="The sources whose next crawl is due (default).")
+@click.option("--all", "every", is_flag=True, help="Every scheduled source, due or not.")
+@click.option("--source", "names", multiple=True, metavar="NAME", help="This source (repeatable).")
+@click.option("--forever", is_flag=True, help="Keep running due sources until SIGTERM.")
+@click.option("--no-images", is_flag=True, help="Do not download the articles' images.")
+@pass_context
+@library_errors
+def run(
+    ctx: Context, due: bool, every: bool, names: tuple[str, ...], forever: bool, no_images: bool
+) -> None:
+    """Crawl scheduled sources: safe to call from cron every minute.
+
+    A lease in the database keeps two runs from crawling the same source at once; feeds are
+    fetched conditionally (ETag, Last-Modified), so an unchanged feed costs one 304.
+    Exits 1 when any source failed entirely.
+
+    \b
+    * * * * *  cd /srv/archive && archiver run --due
+    archiver run --forever          # for systemd or a container
+    """
+    from archiver.crawl import CrawlOptions, summary_line
+    from archiver.scheduler import ForeverLoop, run_sources, select_sources
+
+    if sum((due, every, bool(names))) > 1:
+        raise click.UsageError("give one of --due, --all and --source")
+    archive = ctx.archive()
+    try:
+        if forever:
+            if every or names:
+                raise click.UsageError("--forever runs the due sources; drop --all/--source")
+            child = [*_global_args(ctx), "run", "--due", *(["--no-images"] if no_images else [])]
+            sys.exit(ForeverLoop(archive, child).run())
+        chosen = select_sources(archive, due=due, every=every, names=names)
+        if not chosen:
+            click.echo("Nothing is due.")
+            return
+        options = CrawlOptions(
+            urls=[],
+            images=not no_images,
+            database_url=ctx.database_url,
+            media_dir=ctx.media_dir,
+            log_level={0: "WARNING", 1: "INFO"}.get(ctx.verbose, "DEBUG"),
+            progress=sys.stderr.isatty(),
+        )
+        skipped, result = run_sources(archive, chosen, options)
+    finally:
+        archive.close()
+    if skipped:
+        click.echo(f"{len(skipped)} sources skipped: another run holds them", err=True)
+    if result is None:
+        click.echo("Nothing to crawl: every chosen source is being crawled by another run.")
+        return
+    click.echo(summary_line(result))
+    if result.failed_sources:
+        sys.exit(1)
+
+
+def _global_args(ctx: Context) -> list[str]:
+    args = []
+    if ctx.database_url:
+        args += ["--db", ctx.database_url]
+    if ctx.media_dir:
+        args += ["--media", ctx.media_dir]
+    return args + ["-v"] * ctx.verbose
+
+
+@cli.group()
 def db() -> None:
     """Manage the archive's database."""
 

@@ -1,0 +1,150 @@
+"""Scheduled crawls: which sources are due, leases so runs never overlap, the forever loop."""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from types import FrameType
+
+from archiver import __version__
+from archiver.crawl import CrawlOptions, CrawlResult, SourceConfig, check_source_url, run_crawl
+from archiver.errors import ArchiverError, ConfigurationError
+from archiver.storage.repository import Archive, SourceRecord
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_LEASE_SECONDS = 30 * 60
+"""How long a run holds its sources; a killed run's sources are free again after this."""
+FOREVER_POLL_SECONDS = 60
+"""The longest ``run --forever`` sleeps before it looks for due sources again."""
+
+
+@dataclass(frozen=True)
+class Probe:
+    """What a URL turned out to be when a source was added."""
+
+    kind: str
+    title: str | None
+    entries: int
+
+
+def probe_source(url: str, timeout: float = 20) -> Probe:
+    """Fetch *url* once and say what kind of source it is, or why it cannot be one."""
+    from archiver.feeds import parse_feed
+
+    try:
+        check_source_url(url)
+    except ValueError as exc:
+        raise ConfigurationError(str(exc)) from exc
+    request = urllib.request.Request(url, headers={"User-Agent": f"feed-archiver/{__version__}"})  # noqa: S310
+    try:
+        # The scheme was checked above: http, https or file, as for crawls.
+        with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310
+            body = response.read(20 * 1024 * 1024)
+            content_type = response.headers.get("Content-Type")
+            final_url = response.geturl()
+    except OSError as exc:
+        raise ArchiverError(f"cannot fetch {url}: {exc}") from exc
+    feed = parse_feed(body, final_url, content_type=content_type)
+    return Probe(kind=feed.kind, title=feed.title, entries=len(feed.entries))
+
+
+def select_sources(
+    archive: Archive, *, due: bool, every: bool, names: Sequence[str]
+) -> list[SourceRecord]:
+    """The sources a ``run`` is asked for: named ones, all scheduled ones, or the due ones."""
+    if names:
+        return [archive.source(name) for name in names]
+    if every:
+        return [s for s in archive.sources(scheduled_only=True) if s.enabled]
+    return archive.due_sources()
+
+
+def run_sources(
+    archive: Archive,
+    sources: Sequence[SourceRecord],
+    options: CrawlOptions,
+    *,
+    lease_seconds: int = DEFAULT_LEASE_SECONDS,
+) -> tuple[list[SourceRecord], CrawlResult | None]:
+    """Lease *sources*, crawl those won in one Scrapy process, release the leases.
+
+    Returns the sources skipped because another run holds them, and the crawl's result
+    (None when nothing was left to crawl: then not a single request is made).
+    """
+    owner = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+    won = set(archive.acquire_leases([s.id for s in sources], owner, lease_seconds))
+    skipped = [s for s in sources if s.id not in won]
+    mine = [s for s in sources if s.id in won]
+    if not mine:
+        return skipped, None
+    options.sources = [
+        SourceConfig(
+            url=s.url,
+            categories=tuple(s.categories),
+            timezone=s.timezone,
+            etag=s.etag,
+            last_modified=s.last_modified,
+        )
+        for s in mine
+    ]
+    options.command = "run"
+    try:
+        return skipped, run_crawl(options)
+    finally:
+        archive.release_leases(owner)
+
+
+class ForeverLoop:
+    """``archiver run --forever``: run the due sources, sleep until the next is due, repeat.
+
+    Each round is a child ``archiver run --due`` process (Twisted's reactor cannot restart
+    inside one process). SIGTERM or SIGINT stops the loop: a running round is asked to stop
+    (Scrapy finishes its in-flight requests and records the run), then the loop exits 0.
+    """
+
+    def __init__(self, archive: Archive, child_args: Sequence[str]) -> None:
+        self.archive = archive
+        self.child_args = list(child_args)
+        self.stopping = False
+        self.child: subprocess.Popen[bytes] | None = None
+
+    def stop(self, signum: int, _frame: FrameType | None) -> None:
+        logger.info("Received signal %s; stopping after the current round", signum)
+        self.stopping = True
+        if self.child is not None and self.child.poll() is None:
+            self.child.send_signal(signal.SIGTERM)
+
+    def run(self) -> int:
+        signal.signal(signal.SIGTERM, self.stop)
+        signal.signal(signal.SIGINT, self.stop)
+        while not self.stopping:
+            if self.archive.due_sources():
+                self.child = subprocess.Popen([sys.executable, "-m", "archiver", *self.child_args])
+                self.child.wait()
+                self.child = None
+            self.sleep(self.seconds_until_due())
+        return 0
+
+    def seconds_until_due(self) -> float:
+        upcoming = [s.next_due_at for s in self.archive.sources(scheduled_only=True) if s.enabled]
+        if not upcoming or any(when is None for when in upcoming):
+            return 1.0 if upcoming else FOREVER_POLL_SECONDS
+        soonest = min(when for when in upcoming if when is not None)
+        wait = (soonest - datetime.now(UTC)).total_seconds()
+        return max(1.0, min(FOREVER_POLL_SECONDS, wait))
+
+    def sleep(self, seconds: float) -> None:
+        deadline = time.monotonic() + seconds
+        while not self.stopping and time.monotonic() < deadline:
+            time.sleep(min(0.5, deadline - time.monotonic()))
