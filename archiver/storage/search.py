@@ -1,0 +1,477 @@
+"""Full-text search: the query language, and the SQL for it on SQLite (FTS5) and PostgreSQL.
+
+Every term is a case-insensitive substring of the title or the text, in any script: ``谷歌``
+finds ``亡于谷歌？``, ``keras`` finds ``tf.keras``. SQLite answers from an FTS5 table with the
+trigram tokenizer (migration 0002); terms of one or two characters, which no trigram can
+hold, are expanded to the indexed trigrams that begin with them (the index holds each text
+followed by two spaces, so every short string begins some trigram). PostgreSQL answers with
+``ILIKE`` over ``pg_trgm`` indexes, and English words also match their stems through the
+``search_vector`` column. Results are ranked by relevance (BM25 on SQLite), then date.
+
+The query language (:func:`parse_query`)::
+
+    谷歌 keras                 both words, anywhere in title or text
+    "machine learning"         the phrase, as written
+    -tensorflow  -"tf 1"       not this word or phrase
+    title:keras                in the title
+    author:alice  source:36kr  category:资讯      (also -author:... and so on)
+    since:2021-04-01  until:2021-05-01           published at or after / before (UTC if naive)
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any, Literal
+
+from sqlalchemy import (
+    Float,
+    Select,
+    String,
+    and_,
+    bindparam,
+    case,
+    cast,
+    column,
+    false,
+    func,
+    literal,
+    literal_column,
+    not_,
+    or_,
+    select,
+    table,
+    text,
+)
+from sqlalchemy.orm import Session
+from sqlalchemy.sql.elements import ColumnElement
+
+from archiver.errors import ConfigurationError
+from archiver.storage.models import Article, ArticleCategory, Category, Source
+
+if TYPE_CHECKING:
+    from archiver.storage.repository import SearchFilters
+
+Field = Literal["any", "title"]
+
+MAX_SHORT_EXPANSION = 400
+"""A one- or two-character term expands to at most this many trigrams; a term with more
+(a single common character) is matched by scanning the text instead."""
+
+SNIPPET_CHARS = 120
+TITLE_WEIGHT = 5.0
+"""How much more a match in the title counts than one in the text (BM25 column weight)."""
+
+HIGHLIGHT_START = "\x02"
+HIGHLIGHT_END = "\x03"
+
+
+@dataclass(frozen=True)
+class Term:
+    """One word or phrase of a query: a substring to find, or to exclude."""
+
+    text: str
+    field: Field = "any"
+    negated: bool = False
+
+
+@dataclass
+class ParsedQuery:
+    """A query string read into terms and filters; see the module docstring."""
+
+    terms: list[Term] = field(default_factory=list)
+    authors: list[str] = field(default_factory=list)
+    sources: list[str] = field(default_factory=list)
+    categories: list[str] = field(default_factory=list)
+    not_authors: list[str] = field(default_factory=list)
+    not_sources: list[str] = field(default_factory=list)
+    not_categories: list[str] = field(default_factory=list)
+    since: datetime | None = None
+    until: datetime | None = None
+
+    @property
+    def positive(self) -> list[Term]:
+        return [t for t in self.terms if not t.negated]
+
+
+_TOKEN = re.compile(r'(-?)(?:([A-Za-z]+):)?(?:"([^"]*)"?|(\S+))')
+_OPERATORS = frozenset(("title", "author", "source", "category", "since", "until"))
+
+
+def parse_query(query: str | None) -> ParsedQuery:
+    """Read a search query (see the module docstring); unknown ``x:`` prefixes stay words.
+
+    Raises ConfigurationError for a ``since:``/``until:`` that is not a date.
+    """
+    parsed = ParsedQuery()
+    if not query:
+        return parsed
+    for match in _TOKEN.finditer(query):
+        minus, operator, quoted, word = match.groups()
+        value = quoted if quoted is not None else word or ""
+        negated = bool(minus)
+        name = (operator or "").lower()
+        if operator and name not in _OPERATORS:
+            value, name = f"{operator}:{value}", ""
+        value = value.strip()
+        if not value:
+            continue
+        if name in ("", "title"):
+            if minus and not operator and quoted is None and value == "-":
+                continue
+            parsed.terms.append(Term(value, "title" if name == "title" else "any", negated))
+        elif name in ("since", "until"):
+            setattr(parsed, name, parse_query_date(value, name))
+        else:
+            target = {"author": "authors", "source": "sources", "category": "categories"}[name]
+            getattr(parsed, f"not_{target}" if negated else target).append(value)
+    return parsed
+
+
+def parse_query_date(value: str, name: str = "date") -> datetime:
+    """An ISO 8601 date or time; naive values are UTC."""
+    from dateutil.parser import isoparse
+
+    try:
+        when = isoparse(value)
+    except ValueError as exc:
+        raise ConfigurationError(
+            f"{name}:{value} is not a date (use 2021-04-02 or 2021-04-02T14:27+08:00)"
+        ) from exc
+    return when.replace(tzinfo=UTC) if when.tzinfo is None else when.astimezone(UTC)
+
+
+# -- building the query ---------------------------------------------------------------------
+
+
+@dataclass
+class Planned:
+    """The filtered query, and the relevance to order by (None without a text query)."""
+
+    query: Select[Any]
+    score: ColumnElement[Any] | None
+    """Higher is more relevant."""
+    parsed: ParsedQuery
+
+
+def apply_filters(
+    query: Select[Any], filters: SearchFilters, session: Session | None = None
+) -> Planned:
+    """*query* (over ``Article``) narrowed by *filters* and its query string.
+
+    The dialect comes from *session*; without one the text terms become plain ``LIKE``.
+    """
+    parsed = parse_query(filters.query)
+    sources = [s for s in (filters.source, *parsed.sources) if s]
+    categories = [c for c in (filters.category, *parsed.categories) if c]
+    authors = [a for a in (filters.author, *parsed.authors) if a]
+    if sources:
+        query = query.where(Article.source_id.in_(_source_ids(sources)))
+    if parsed.not_sources:
+        query = query.where(Article.source_id.not_in(_source_ids(parsed.not_sources)))
+    for category in categories:
+        query = query.where(Article.id.in_(_in_category(category)))
+    for category in parsed.not_categories:
+        query = query.where(Article.id.not_in(_in_category(category)))
+    for author in authors:
+        query = query.where(_author_like(author))
+    for author in parsed.not_authors:
+        query = query.where(not_(_author_like(author)))
+    since = max((d for d in (filters.since, parsed.since) if d), default=None)
+    until = min((d for d in (filters.until, parsed.until) if d), default=None)
+    if since:
+        query = query.where(Article.published >= since)
+    if until:
+        query = query.where(Article.published < until)
+    if not parsed.terms:
+        return Planned(query, None, parsed)
+    dialect = session.get_bind().dialect.name if session is not None else ""
+    if dialect == "sqlite" and session is not None and _has_fts(session):
+        query, score = _sqlite_text(session, query, parsed.terms)
+    elif dialect == "postgresql":
+        query, score = _postgresql_text(query, parsed.terms)
+    else:
+        for term in parsed.terms:
+            condition = _like_term(term)
+            query = query.where(not_(condition) if term.negated else condition)
+        score = None
+    return Planned(query, score, parsed)
+
+
+def _source_ids(names: Sequence[str]) -> Select[Any]:
+    return select(Source.id).where(or_(Source.name.in_(names), Source.url.in_(names)))
+
+
+def _in_category(name: str) -> Select[Any]:
+    return (
+        select(ArticleCategory.article_id)
+        .join(Category, Category.id == ArticleCategory.category_id)
+        .where(func.lower(Category.name) == name.lower())
+    )
+
+
+def _author_like(author: str) -> ColumnElement[bool]:
+    authors = func.lower(cast(Article.authors, String))
+    return authors.like(f"%{escape_like(author.lower())}%", escape="\\")
+
+
+def escape_like(value: str) -> str:
+    return value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def _like_term(term: Term) -> ColumnElement[bool]:
+    pattern = f"%{escape_like(term.text.lower())}%"
+    title = func.lower(func.coalesce(Article.title, "")).like(pattern, escape="\\")
+    if term.field == "title":
+        return title
+    body = func.lower(func.coalesce(Article.content_text, "")).like(pattern, escape="\\")
+    return or_(title, body)
+
+
+# -- SQLite: FTS5 with the trigram tokenizer --------------------------------------------------
+
+_FTS = table("articles_fts", column("rowid"), column("title"), column("content_text"))
+
+
+def _has_fts(session: Session) -> bool:
+    found = session.execute(
+        text("SELECT 1 FROM sqlite_master WHERE name = 'articles_fts'")
+    ).scalar()
+    return bool(found)
+
+
+def fts_phrase(value: str) -> str:
+    """*value* as an FTS5 string (a phrase of trigrams: a substring match)."""
+    return '"' + value.replace('"', '""') + '"'
+
+
+def _sqlite_text(
+    session: Session, query: Select[Any], terms: Sequence[Term]
+) -> tuple[Select[Any], ColumnElement[Any] | None]:
+    positives: list[str] = []
+    negatives: list[str] = []
+    for term in terms:
+        expression = _fts_term(session, term)
+        if expression is None:  # too short and too common for the index: scan
+            condition = _like_term(term)
+            query = query.where(not_(condition) if term.negated else condition)
+        elif expression == "":  # nothing in the archive holds it
+            if not term.negated:
+                query = query.where(false())
+        else:
+            (negatives if term.negated else positives).append(expression)
+    if not positives:
+        if negatives:
+            excluded = (
+                select(_FTS.c.rowid)
+                .where(literal_column("articles_fts").op("MATCH")(" OR ".join(negatives)))
+                .scalar_subquery()
+            )
+            query = query.where(Article.id.not_in(excluded))
+        return query, None
+    expression = " AND ".join(positives)
+    for negative in negatives:
+        expression = f"({expression}) NOT {negative}"
+    rank = func.bm25(literal_column("articles_fts"), TITLE_WEIGHT, 1.0)
+    matches = (
+        select(_FTS.c.rowid.label("id"), rank.label("rank"))
+        .where(literal_column("articles_fts").op("MATCH")(bindparam("fts_query", expression)))
+        .subquery("fts")
+    )
+    query = query.join(matches, matches.c.id == Article.id)
+    return query, -matches.c.rank
+
+
+def _fts_term(session: Session, term: Term) -> str | None:
+    """The FTS5 expression for *term*; "" when no row can match; None to scan instead."""
+    prefix = "title : " if term.field == "title" else ""
+    if len(term.text) >= 3:
+        return prefix + fts_phrase(term.text)
+    # One or two characters: every occurrence begins an indexed trigram (the text is indexed
+    # with two trailing spaces), so the trigrams that begin with the term find them all.
+    session.execute(
+        text(
+            "CREATE VIRTUAL TABLE IF NOT EXISTS temp.articles_fts_terms "
+            "USING fts5vocab(main, articles_fts, 'row')"
+        )
+    )
+    low = term.text.lower()
+    trigrams = list(
+        session.execute(
+            text(
+                "SELECT term FROM temp.articles_fts_terms WHERE term >= :low AND term < :high "
+                "LIMIT :limit"
+            ),
+            {"low": low, "high": low + "\U0010ffff", "limit": MAX_SHORT_EXPANSION + 1},
+        ).scalars()
+    )
+    if len(trigrams) > MAX_SHORT_EXPANSION:
+        return None
+    if not trigrams:
+        return ""
+    alternatives = " OR ".join(fts_phrase(t) for t in trigrams)
+    return f"{prefix}({alternatives})" if prefix else f"({alternatives})"
+
+
+# -- PostgreSQL: pg_trgm and tsvector ---------------------------------------------------------
+
+_SEARCH_VECTOR = literal_column("articles.search_vector")
+_WORDS = re.compile(r"[A-Za-z][A-Za-z0-9'-]*(?:\s+[A-Za-z][A-Za-z0-9'-]*)*")
+
+
+def _postgresql_text(
+    query: Select[Any], terms: Sequence[Term]
+) -> tuple[Select[Any], ColumnElement[Any] | None]:
+    score: ColumnElement[Any] = literal(0.0, Float)
+    title = func.coalesce(Article.title, "")
+    body = func.coalesce(Article.content_text, "")
+    for term in terms:
+        pattern = f"%{escape_like(term.text)}%"
+        in_title = title.ilike(pattern, escape="\\")
+        condition: ColumnElement[bool] = in_title
+        english = term.field == "any" and bool(_WORDS.fullmatch(term.text))
+        tsquery = func.plainto_tsquery(literal_column("'english'::regconfig"), term.text)
+        if term.field == "any":
+            condition = or_(in_title, body.ilike(pattern, escape="\\"))
+            if english:
+                condition = or_(condition, _SEARCH_VECTOR.op("@@")(tsquery))
+        if term.negated:
+            query = query.where(not_(condition))
+            continue
+        query = query.where(condition)
+        needle = func.lower(literal(term.text))
+        occurrences = (
+            func.char_length(body) - func.char_length(func.replace(func.lower(body), needle, ""))
+        ) / max(len(term.text), 1)
+        score = (
+            score
+            + case((in_title, TITLE_WEIGHT), else_=0.0)
+            + occurrences / (1.0 + func.char_length(body) / 2000.0)
+        )
+        if english:
+            score = score + func.ts_rank_cd(_SEARCH_VECTOR, tsquery)
+    if not any(not t.negated for t in terms):
+        return query, None
+    return query, score
+
+
+# -- migrations, autogenerate -----------------------------------------------------------------
+
+SEARCH_TABLE_PREFIX = "articles_fts"
+SEARCH_INDEXES = frozenset(
+    ("ix_articles_title_trgm", "ix_articles_content_text_trgm", "ix_articles_search_vector")
+)
+SEARCH_VIEWS = frozenset(("article_list", "source_stats", "monthly_stats", "image_stats"))
+
+
+def include_name(name: str | None, type_: str, parent_names: dict[str, Any]) -> bool:
+    """Alembic's ``include_name`` hook: leave the search objects of migration 0002 out of
+    autogenerate (no model describes FTS5 tables, trigram indexes or ``search_vector``)."""
+    if name is None:
+        return True
+    if type_ == "table":
+        return not name.startswith(SEARCH_TABLE_PREFIX) and name not in SEARCH_VIEWS
+    if type_ == "index":
+        return name not in SEARCH_INDEXES
+    if type_ == "column":
+        return name != "search_vector"
+    return True
+
+
+_SQLITE_INDEXED = "coalesce({row}.title, '') || '  ', coalesce({row}.content_text, '') || '  '"
+SQLITE_TRIGGERS = {
+    "articles_fts_insert": f"""CREATE TRIGGER articles_fts_insert AFTER INSERT ON articles BEGIN
+    INSERT INTO articles_fts(rowid, title, content_text)
+    VALUES (new.id, {_SQLITE_INDEXED.format(row="new")});
+END""",
+    "articles_fts_delete": f"""CREATE TRIGGER articles_fts_delete AFTER DELETE ON articles BEGIN
+    INSERT INTO articles_fts(articles_fts, rowid, title, content_text)
+    VALUES ('delete', old.id, {_SQLITE_INDEXED.format(row="old")});
+END""",
+    "articles_fts_update": f"""CREATE TRIGGER articles_fts_update
+AFTER UPDATE OF title, content_text ON articles BEGIN
+    INSERT INTO articles_fts(articles_fts, rowid, title, content_text)
+    VALUES ('delete', old.id, {_SQLITE_INDEXED.format(row="old")});
+    INSERT INTO articles_fts(rowid, title, content_text)
+    VALUES (new.id, {_SQLITE_INDEXED.format(row="new")});
+END""",
+}
+
+
+def drop_search_triggers(execute: Any) -> None:
+    """Before a SQLite batch migration copies ``articles``: drop the FTS triggers.
+
+    *execute* is ``op.execute`` (or a connection's ``exec_driver_sql``). The views of
+    migration 0002 must be dropped and re-created around such a copy too.
+    """
+    for name in SQLITE_TRIGGERS:
+        execute(f"DROP TRIGGER IF EXISTS {name}")
+
+
+def create_search_triggers(execute: Any) -> None:
+    """After a SQLite batch migration copied ``articles``: re-create the FTS triggers (the
+    copy keeps the ids, so the index stays valid)."""
+    for ddl in SQLITE_TRIGGERS.values():
+        execute(ddl)
+
+
+# -- snippets -------------------------------------------------------------------------------
+
+
+def snippet(text_value: str | None, terms: Sequence[Term], width: int = SNIPPET_CHARS) -> str:
+    """A line of *text_value* around the first match of the positive *terms* (plain text)."""
+    flat = " ".join((text_value or "").split())
+    if not flat:
+        return ""
+    pattern = _terms_pattern(terms)
+    found = pattern.search(flat) if pattern else None
+    start = 0 if found is None else max(0, found.start() - width // 4)
+    end = min(len(flat), start + width)
+    if end - start < width:
+        start = max(0, end - width)
+    piece = flat[start:end]
+    return ("…" if start else "") + piece + ("…" if end < len(flat) else "")
+
+
+def highlight(text_value: str, terms: Sequence[Term], *, color: bool) -> str:
+    """*text_value* with the positive terms in bold (ANSI) when *color*, unchanged otherwise."""
+    pattern = _terms_pattern(terms)
+    if not color or pattern is None:
+        return text_value
+    return pattern.sub(lambda m: f"\x1b[1;33m{m.group(0)}\x1b[0m", text_value)
+
+
+def _terms_pattern(terms: Sequence[Term]) -> re.Pattern[str] | None:
+    words = sorted({t.text for t in terms if not t.negated}, key=len, reverse=True)
+    if not words:
+        return None
+    return re.compile("|".join(re.escape(w) for w in words), re.IGNORECASE)
+
+
+def combined_filters(parsed: ParsedQuery) -> dict[str, Any]:
+    """The operators of *parsed* as plain values (for reports and manifests)."""
+    return {
+        "terms": [(t.text, t.field, t.negated) for t in parsed.terms],
+        "authors": parsed.authors,
+        "sources": parsed.sources,
+        "categories": parsed.categories,
+        "since": parsed.since.isoformat() if parsed.since else None,
+        "until": parsed.until.isoformat() if parsed.until else None,
+    }
+
+
+__all__ = [
+    "HIGHLIGHT_END",
+    "HIGHLIGHT_START",
+    "ParsedQuery",
+    "Planned",
+    "Term",
+    "and_",
+    "apply_filters",
+    "highlight",
+    "include_name",
+    "parse_query",
+    "snippet",
+]
