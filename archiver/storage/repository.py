@@ -14,7 +14,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 
-from sqlalchemy import Engine, Result, Select, String, cast, delete, func, or_, select, update
+from sqlalchemy import Engine, Result, Select, delete, func, null, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
@@ -595,17 +595,41 @@ class Archive:
     # -- queries -------------------------------------------------------------------------
 
     def search(self, filters: SearchFilters) -> list[dict[str, Any]]:
-        """Articles matching *filters*, newest first, as the listing's JSON objects."""
+        """Articles matching *filters*, as the listing's JSON objects.
+
+        With a text query (``filters.query``, see :mod:`archiver.storage.search` for its
+        operators) the most relevant come first, then the newest, each with a ``score`` and
+        a ``snippet`` of its text around the match; without one, the newest first.
+        """
+        from archiver.storage.search import apply_filters, snippet
+
         with self.session() as session:
-            query = _filtered(select(Article), filters)
+            planned = apply_filters(select(Article), filters, session)
+            query = planned.query
+            if planned.score is not None:
+                query = query.add_columns(planned.score.label("score"))
+                query = query.order_by(planned.score.desc())
+            else:
+                query = query.add_columns(null().label("score"))
             query = query.order_by(
                 Article.published.desc().nulls_last(), Article.first_seen.desc(), Article.id.desc()
             )
             if filters.limit:
                 query = query.limit(filters.limit)
-            articles = list(session.scalars(query))
+            rows = session.execute(query).all()
+            articles = [row[0] for row in rows]
             categories = _terms(session, [a.id for a in articles], Category, ArticleCategory)
-            return [_summary(a, categories.get(a.id, [])) for a in articles]
+            found = []
+            for article, score in rows:
+                summary = _summary(article, categories.get(article.id, []))
+                summary["score"] = None if score is None else round(float(score), 4)
+                summary["snippet"] = (
+                    snippet(article.content_text or article.title, planned.parsed.terms)
+                    if planned.parsed.terms
+                    else None
+                )
+                found.append(summary)
+            return found
 
     def article(self, ident: str | int) -> dict[str, Any]:
         """One article, by id or by URL (its link or canonical URL), with everything known."""
@@ -770,34 +794,13 @@ def _upsert(session: Session, model: type[Base], values: dict[str, Any], *, key:
             setattr(row, name, value)
 
 
-def _filtered(query: Select[Article], filters: SearchFilters) -> Select[Article]:
-    if filters.query:
-        pattern = f"%{_escape_like(filters.query)}%"
-        query = query.where(
-            or_(
-                Article.title.like(pattern, escape="\\"),
-                Article.content_text.like(pattern, escape="\\"),
-            )
-        )
-    if filters.source:
-        query = query.join(Source, Source.id == Article.source_id).where(
-            or_(Source.name == filters.source, Source.url == filters.source)
-        )
-    if filters.category:
-        matching = (
-            select(ArticleCategory.article_id)
-            .join(Category, Category.id == ArticleCategory.category_id)
-            .where(func.lower(Category.name) == filters.category.lower())
-        )
-        query = query.where(Article.id.in_(matching))
-    if filters.author:
-        authors = func.lower(cast(Article.authors, String))
-        query = query.where(authors.like(f"%{_escape_like(filters.author.lower())}%", escape="\\"))
-    if filters.since:
-        query = query.where(Article.published >= filters.since)
-    if filters.until:
-        query = query.where(Article.published < filters.until)
-    return query
+def _filtered(
+    query: Select[Any], filters: SearchFilters, session: Session | None = None
+) -> Select[Any]:
+    """*query* narrowed by *filters*; see :func:`archiver.storage.search.apply_filters`."""
+    from archiver.storage.search import apply_filters
+
+    return apply_filters(query, filters, session).query
 
 
 def _escape_like(text: str) -> str:
