@@ -193,4 +193,4 @@ def running_site(
             _stop(process)
 
 
-__all__ = ["HttpResult", "MockSite", "MockSiteError", "running_site"]
+__all__ = ["ROOT", "HttpResult", "MockSite", "MockSiteError", "running_site"]

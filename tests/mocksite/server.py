@@ -29,6 +29,8 @@ class MockSiteServer(ThreadingHTTPServer):
 
     daemon_threads = True
     allow_reuse_address = True
+    # The default backlog of 5 drops connections when a crawl opens many at once.
+    request_queue_size = 128
 
     def __init__(
         self, port: int = 0, options: SiteOptions | None = None, *, verbose: bool = False

@@ -24,7 +24,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from tests.mocksite import bigsite, feeds
-from tests.mocksite.corpus import ARTICLES, ARTICLES_BY_SLUG, article_page
+from tests.mocksite.corpus import ARTICLES, ARTICLES_BY_SLUG, Article, article_page
 from tests.mocksite.images import (
     bomb_png,
     generated_image,
@@ -32,6 +32,7 @@ from tests.mocksite.images import (
     huge_png_stream,
     static_images,
 )
+from tests.mocksite.writers import rss2
 
 RSS = "application/rss+xml; charset=utf-8"
 ATOM = "application/atom+xml; charset=utf-8"
@@ -153,6 +154,18 @@ def _page(title: str, body: str, *, head: str = "") -> bytes:
         f"<title>{escape(title)}</title>\n{head}</head>\n"
         f"<body>\n{body}\n</body>\n</html>\n"
     ).encode()
+
+
+def _constant(data: bytes, base: str) -> bytes:
+    return data
+
+
+def _article_page(article: Article, base: str) -> bytes:
+    return article_page(article, base).encode()
+
+
+def _big_feed(index: int, per_feed: int, base: str) -> bytes:
+    return bigsite.big_feed(index, base=base, per_feed=per_feed)[1]
 
 
 class Site:
@@ -735,7 +748,7 @@ class Site:
                     entries=[feeds.article_entry(article, base) for article in ARTICLES[:2]],
                     **overrides,
                 )
-                return feeds.rss2(channel).encode()
+                return rss2(channel).encode()
 
             return make
 
@@ -870,7 +883,7 @@ class Site:
                 "images",
                 description,
                 content_type,
-                lambda base, data=image.data: data,
+                functools.partial(_constant, image.data),
                 last_modified=IMAGES_LAST_MODIFIED,
             )
 
@@ -1010,7 +1023,7 @@ class Site:
                 "pages",
                 f"Article page: canonical link, og:image, lazy-loaded images. {article.title}",
                 HTML,
-                lambda base, article=article: article_page(article, base).encode(),
+                functools.partial(_article_page, article),
                 last_modified=article.published,
             )
         keras = ARTICLES_BY_SLUG["keras"]
@@ -1122,7 +1135,7 @@ class Site:
                 "big",
                 f"Big site feed {index} ({names[kind]}), {per_feed} articles.",
                 bigsite.CONTENT_TYPES[kind],
-                lambda base, index=index: bigsite.big_feed(index, base=base, per_feed=per_feed)[1],
+                functools.partial(_big_feed, index, per_feed),
                 last_modified=bigsite.big_feed_last_modified(index, per_feed=per_feed),
             )
         self.add_static(
