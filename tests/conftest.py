@@ -87,6 +87,7 @@ def run_archiver(*args: str, cwd: Path | None = None, timeout: float = 240) -> R
     completed = subprocess.run(
         [sys.executable, "-m", "archiver", *args],
         capture_output=True,
+        stdin=subprocess.DEVNULL,
         text=True,
         cwd=cwd or ROOT,
         env=env,

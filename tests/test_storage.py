@@ -84,9 +84,13 @@ def test_content_is_stored_byte_for_byte(archive: Archive) -> None:
 
 def test_same_canonical_url_from_another_feed_is_one_article(archive: Archive) -> None:
     store(archive, make_item(1))
-    other_feed = make_item(1, source_url="https://example.com/other.xml", key="other-guid")
+    other_feed = make_item(
+        1, source_url="https://example.com/other.xml", key="other-guid", content_html="<p>x</p>"
+    )
+    assert store(archive, other_feed) == "unchanged"  # not a revision: another rendering
     assert store(archive, other_feed) == "unchanged"
     assert archive.stats()["articles"] == 1
+    assert archive.stats()["revisions"] == 0
 
 
 def test_one_link_for_every_entry_does_not_merge_distinct_guids(archive: Archive) -> None:

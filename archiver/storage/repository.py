@@ -206,16 +206,22 @@ class Archive:
         raise AssertionError("unreachable")
 
     def _free_source_name(self, session: Session, url: str) -> str:
+        """A readable unique name: the host, else host and path, else numbered."""
         from urllib.parse import urlsplit
 
         parts = urlsplit(url)
-        base = (parts.hostname or parts.path.rsplit("/", 1)[-1] or "source")[:180]
-        taken = set(session.scalars(select(Source.name).where(Source.name.like(f"{base}%"))))
-        name, counter = base, 1
-        while name in taken:
+        host = parts.hostname or ""
+        path = parts.path.strip("/")
+        candidates = [c[:190] for c in (host, f"{host}/{path}" if path else "", path) if c]
+        taken = set(session.scalars(select(Source.name).where(Source.name.in_(candidates))))
+        for candidate in candidates:
+            if candidate not in taken:
+                return candidate
+        base = candidates[0] if candidates else "source"
+        counter = 2
+        while session.scalar(select(Source.id).where(Source.name == f"{base}-{counter}")):
             counter += 1
-            name = f"{base}-{counter}"
-        return name
+        return f"{base}-{counter}"
 
     def record_source_fetch(
         self,
@@ -421,7 +427,10 @@ class Archive:
                 # entry at one page. Distinct articles; the link cannot be their identity.
                 canonical_url = None
             else:
-                existing = other  # the same article, reached through another feed
+                # The same article reached through another feed: the first feed's copy is the
+                # archived one, or two renderings would overwrite each other on every crawl.
+                other.last_seen = now
+                return StoreResult(other.id, "unchanged")
         if existing is None:
             article = Article(source_id=source_id, guid=identity, first_seen=now, last_seen=now)
             _fill_article(article, item, digest)
@@ -712,6 +721,145 @@ class Archive:
     def create_all(self) -> None:
         """Create the tables straight from the models (tests of the models alone)."""
         Base.metadata.create_all(self.engine)
+
+    # -- export and import --
+
+    def export_articles(
+        self, filters: SearchFilters, *, batch_size: int = 500
+    ) -> Iterator[dict[str, Any]]:
+        """Every article matching *filters* (its limit ignored), oldest id first, with every
+        field: the keys of :meth:`article` (``revisions`` aside) plus ``raw``, ``authors_raw``
+        and ``source_info`` (the source's ``name``, ``url``, ``kind``, ``title``,
+        ``categories``). Read in batches, so an export never holds the archive in memory."""
+        from sqlalchemy.orm import joinedload
+
+        from archiver.storage.search import apply_filters
+
+        with self.session() as session:
+            planned = apply_filters(select(Article.id), filters, session)
+            ids = list(session.scalars(planned.query.order_by(Article.id)))
+        for start in range(0, len(ids), batch_size):
+            batch = ids[start : start + batch_size]
+            with self.session() as session:
+                articles = session.scalars(
+                    select(Article)
+                    .options(joinedload(Article.source))
+                    .where(Article.id.in_(batch))
+                    .order_by(Article.id)
+                ).all()
+                categories = _terms(session, batch, Category, ArticleCategory)
+                tags = _terms(session, batch, Tag, ArticleTag)
+                images: dict[int, list[dict[str, Any]]] = {}
+                for link, image in session.execute(
+                    select(ArticleImage, Image)
+                    .join(Image, ArticleImage.image_id == Image.id)
+                    .where(ArticleImage.article_id.in_(batch))
+                    .order_by(ArticleImage.article_id, ArticleImage.position)
+                ):
+                    images.setdefault(link.article_id, []).append(_image_dict(link, image))
+                for article in articles:
+                    detail = _summary(article, categories.get(article.id, []))
+                    source = article.source
+                    detail.update(
+                        {
+                            "canonical_url": article.canonical_url,
+                            "guid": article.guid,
+                            "guid_raw": article.guid_raw,
+                            "updated": _iso(article.updated),
+                            "tags": tags.get(article.id, []),
+                            "summary": article.summary,
+                            "summary_html": article.summary_html,
+                            "content_html": article.content_html,
+                            "content_text": article.content_text,
+                            "thumbnail": article.thumbnail,
+                            "published_raw": article.published_raw,
+                            "updated_raw": article.updated_raw,
+                            "title_raw": article.title_raw,
+                            "authors_raw": list(article.authors_raw or []),
+                            "language": article.language,
+                            "language_raw": article.language_raw,
+                            "timezone_rule": article.timezone_rule,
+                            "origin": article.origin,
+                            "origin_url": article.origin_url,
+                            "content_hash": article.content_hash,
+                            "first_seen": _iso(article.first_seen),
+                            "last_seen": _iso(article.last_seen),
+                            "images": images.get(article.id, []),
+                            "raw": dict(article.raw or {}),
+                            "source_info": {
+                                "name": source.name,
+                                "url": source.url,
+                                "kind": source.kind,
+                                "title": source.title,
+                                "categories": list(source.categories or []),
+                            },
+                        }
+                    )
+                    yield detail
+
+    def store_articles(self, entries: Sequence[tuple[ArticleItem, int, str]]) -> list[StoreResult]:
+        """Archive many ``(item, source_id, identity)`` in one transaction (bulk import);
+        as :meth:`store_article` for each, which is what a batch that meets a concurrent
+        writer falls back to."""
+        try:
+            with self.session() as session:
+                return [
+                    self._store_article(
+                        session, item, source_id, identity, item.content_hash or content_hash(item)
+                    )
+                    for item, source_id, identity in entries
+                ]
+        except IntegrityError:
+            return [self.store_article(item, sid, identity) for item, sid, identity in entries]
+
+    def stats_breakdown(self) -> dict[str, Any]:
+        """``by_source`` (articles, oldest, newest, images, image bytes per source) and
+        ``by_month`` (articles per ``YYYY-MM`` of publication, UTC), for ``archiver stats``."""
+        with self.session() as session:
+            by_source: dict[str, dict[str, Any]] = {}
+            for name, count, oldest, newest in session.execute(
+                select(
+                    Source.name,
+                    func.count(Article.id),
+                    func.min(Article.published),
+                    func.max(Article.published),
+                )
+                .join(Article, Article.source_id == Source.id, isouter=True)
+                .group_by(Source.id, Source.name)
+                .order_by(Source.name)
+            ):
+                by_source[name] = {
+                    "articles": count,
+                    "oldest": _iso(oldest),
+                    "newest": _iso(newest),
+                    "images": 0,
+                    "image_bytes": 0,
+                }
+            files = (
+                select(
+                    Article.source_id,
+                    Image.sha256,
+                    func.max(Image.size).label("size"),
+                )
+                .join(ArticleImage, ArticleImage.article_id == Article.id)
+                .join(Image, Image.id == ArticleImage.image_id)
+                .where(Image.status == "downloaded", Image.sha256.is_not(None))
+                .group_by(Article.source_id, Image.sha256)
+                .subquery()
+            )
+            for name, count, size in session.execute(
+                select(Source.name, func.count(), func.coalesce(func.sum(files.c.size), 0))
+                .join(files, files.c.source_id == Source.id)
+                .group_by(Source.name)
+            ):
+                by_source[name].update({"images": int(count), "image_bytes": int(size)})
+            by_month: dict[str, int] = {}
+            for published in session.scalars(
+                select(Article.published).where(Article.published.is_not(None))
+            ):
+                month = published.astimezone(UTC).strftime("%Y-%m")
+                by_month[month] = by_month.get(month, 0) + 1
+            return {"by_source": by_source, "by_month": dict(sorted(by_month.items()))}
 
 
 # -- helpers ---------------------------------------------------------------------------------

@@ -1,0 +1,228 @@
+"""Crawls of the mock site through the real ``archiver`` command, into a real SQLite file."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import urllib.request
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import create_engine, text
+
+from tests.conftest import ROOT, Result, run_archiver
+from tests.mocksite.bigsite import big_feed_paths
+
+FORMAT_FEEDS = [
+    "/feeds/rss2.xml",
+    "/feeds/rss1.rdf",
+    "/feeds/rss091.xml",
+    "/feeds/rss092.xml",
+    "/feeds/atom10.xml",
+    "/feeds/atom03.xml",
+    "/feeds/jsonfeed1.json",
+    "/feeds/jsonfeed11.json",
+    "/feeds/summary-only.xml",
+    "/feeds/relative-links.xml",
+    "/feeds/xml-base.atom",
+    "/rsshub/36kr/news/latest",
+]
+
+
+def crawl(db: str, *urls: str, extra: tuple[str, ...] = ()) -> Result:
+    return run_archiver("--db", db, "crawl", "--no-images", *extra, *urls)
+
+
+def search_all(db: str) -> list[dict[str, Any]]:
+    result = run_archiver("--db", db, "search", "--limit", "100000", "--format", "json")
+    assert result.returncode == 0, result.stderr
+    rows: list[dict[str, Any]] = result.json()
+    return rows
+
+
+def show(db: str, ident: str | int) -> dict[str, Any]:
+    result = run_archiver("--db", db, "show", str(ident), "--format", "json")
+    assert result.returncode == 0, result.stderr
+    article: dict[str, Any] = result.json()
+    return article
+
+
+def table_counts(db: str) -> dict[str, int]:
+    engine = create_engine(db)
+    try:
+        with engine.connect() as connection:
+            return {
+                table: connection.execute(text(f"select count(*) from {table}")).scalar_one()
+                for table in ("articles", "sources", "revisions", "article_categories", "tags")
+            }
+    finally:
+        engine.dispose()
+
+
+def test_every_format_is_archived_once(mock_site: Any, db_url: str) -> None:
+    urls = [mock_site.url(p) for p in FORMAT_FEEDS]
+    first = crawl(db_url, *urls)
+    assert first.returncode == 0, first.stderr
+    assert f"{len(urls)} sources in" in first.stdout
+    assert " 0 failed" in first.stdout
+    rows = search_all(db_url)
+    outcomes = run_archiver("--db", db_url, "runs", "--format", "json").json()[0]["sources"]
+    for url in urls:  # every feed was read and gave entries
+        assert outcomes[url]["status"] == "ok", (url, outcomes[url])
+        assert outcomes[url]["entries"] > 0, url
+    for row in rows:
+        assert row["published"] is None or row["published"].endswith("Z")
+    counts = table_counts(db_url)
+
+    seen = sum(o["new"] + o["updated"] + o["unchanged"] for o in outcomes.values())
+    assert len(rows) == sum(o["new"] for o in outcomes.values())
+
+    again = crawl(db_url, *urls)
+    assert again.returncode == 0, again.stderr
+    assert f" 0 new, 0 updated, {seen} unchanged, 0 failed" in again.stdout
+    assert table_counts(db_url) == counts
+
+
+@pytest.mark.parametrize("path", ["/fidelity/rss.xml", "/fidelity/atom.xml", "/fidelity/feed.json"])
+def test_content_is_archived_byte_for_byte(mock_site: Any, db_url: str, path: str) -> None:
+    result = crawl(db_url, mock_site.url(path))
+    assert result.returncode == 0, result.stderr
+    with urllib.request.urlopen(mock_site.url("/fidelity/expected.json")) as response:
+        expected: dict[str, str] = json.load(response)
+    rows = search_all(db_url)
+    assert len(rows) == len(expected)
+    for row in rows:
+        article = show(db_url, row["id"])
+        assert article["content_html"] == expected[article["guid_raw"]], article["url"]
+
+
+@pytest.mark.parametrize(
+    ("path", "needle"),
+    [
+        ("/encoding/gbk.xml", "堃"),
+        ("/encoding/gb2312-with-gbk-chars.xml", "喆"),
+        ("/encoding/big5.xml", "臺北的早晨"),
+        ("/encoding/utf8-bom.xml", "。"),
+        ("/encoding/charset-in-header-only.xml", "王堃"),
+    ],
+)
+def test_encodings(mock_site: Any, db_url: str, path: str, needle: str) -> None:
+    result = crawl(db_url, mock_site.url(path))
+    assert result.returncode == 0, result.stderr
+    rows = search_all(db_url)
+    assert rows
+    text_seen = " ".join((r["title"] or "") + show(db_url, r["id"])["content_text"] for r in rows)
+    assert needle in text_seen
+    assert "\ufffd" not in text_seen
+
+
+def test_broken_sources_are_recorded_and_the_rest_archived(mock_site: Any, db_url: str) -> None:
+    good = mock_site.url("/feeds/rss2.xml")
+    broken = {
+        "/broken/404.xml": "HTTP 404",
+        "/broken/html-as-feed.xml": "",
+        "/broken/empty.xml": "",
+        "/broken/bad.json": "",
+        "/redirect/loop.xml": "",
+    }
+    partial = mock_site.url("/broken/not-well-formed.xml")
+    urls = [good, partial, *(mock_site.url(p) for p in broken)]
+    result = crawl(db_url, *urls)
+    assert result.returncode == 1
+    assert f"{len(broken)} sources failed" in result.stdout
+    assert "HTTP 404" in result.stdout
+    assert "Traceback" not in result.stderr
+    runs = run_archiver("--db", db_url, "runs", "--format", "json").json()
+    outcomes = runs[0]["sources"]
+    assert runs[0]["status"] == "partial"
+    assert outcomes[good]["status"] == "ok"
+    assert outcomes[partial]["status"] == "partial"
+    assert outcomes[partial]["error"]
+    assert outcomes[partial]["new"] >= 3  # what could be recovered was archived
+    for path in broken:
+        assert outcomes[mock_site.url(path)]["status"] == "failed"
+        assert outcomes[mock_site.url(path)]["error"]
+    assert any(r["source_url"] == good for r in search_all(db_url))
+
+
+def test_changed_entry_is_updated_with_a_revision(mock_site: Any, db_url: str) -> None:
+    feed = mock_site.url("/changing/rss.xml")
+    urllib.request.urlopen(urllib.request.Request(mock_site.url("/__reset__"), method="POST"))
+    try:
+        assert crawl(db_url, feed).returncode == 0
+        before = {r["url"]: r["id"] for r in search_all(db_url)}
+        urllib.request.urlopen(
+            urllib.request.Request(mock_site.url("/__changing__/bump"), method="POST")
+        )
+        second = crawl(db_url, feed)
+        assert second.returncode == 0
+        assert " 1 new, 1 updated, 2 unchanged" in second.stdout
+        after = search_all(db_url)
+        assert len(after) == len(before) + 1
+        revised = [show(db_url, r["id"]) for r in after if show(db_url, r["id"])["revisions"]]
+        assert len(revised) == 1
+    finally:
+        urllib.request.urlopen(urllib.request.Request(mock_site.url("/__reset__"), method="POST"))
+
+
+def test_categories_and_timezone_from_the_command_line(mock_site: Any, db_url: str) -> None:
+    feed = mock_site.url("/rsshub/36kr/news/latest")
+    result = crawl(
+        db_url,
+        feed,
+        extra=("--category", "新媒体", "--category", "36kr", "--timezone", "Asia/Shanghai"),
+    )
+    assert result.returncode == 0, result.stderr
+    for row in search_all(db_url):
+        assert row["categories"][:2] == ["新媒体", "36kr"]
+
+
+def test_a_page_is_followed_to_its_feed(mock_site: Any, db_url: str) -> None:
+    result = crawl(db_url, mock_site.url("/"))
+    assert result.returncode == 0, result.stderr
+    assert search_all(db_url)
+
+
+def test_the_shipped_sample_feed_offline(tmp_path: Path) -> None:
+    result = run_archiver(
+        "crawl", str(ROOT / "archiver" / "samples" / "sample-feed.xml"), cwd=tmp_path
+    )
+    assert result.returncode == 0, result.stderr
+    assert "3 new" in result.stdout
+    assert (tmp_path / "archive.db").exists()
+
+
+def test_scrapy_crawl_from_the_repository_root(mock_site: Any, tmp_path: Path) -> None:
+    env = {**os.environ, "ARCHIVER_DATABASE_URL": f"sqlite:///{tmp_path / 'a.db'}"}
+    listed = subprocess.run(
+        [sys.executable, "-m", "scrapy", "list"], cwd=ROOT, env=env, capture_output=True,
+        text=True, check=False,
+    )  # fmt: skip
+    assert listed.returncode == 0, listed.stderr
+    assert "feed" in listed.stdout.split()
+    crawled = subprocess.run(
+        [sys.executable, "-m", "scrapy", "crawl", "feed", "-a", f"url={mock_site.url('/feeds/atom10.xml')}",
+         "-s", "ARCHIVER_IMAGES_ENABLED=False"],
+        cwd=ROOT, env=env, capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    assert crawled.returncode == 0, crawled.stderr
+    assert search_all(f"sqlite:///{tmp_path / 'a.db'}")
+
+
+def test_big_site_is_archived_exactly_once(mock_site: Any, db_url: str) -> None:
+    """The issue's acceptance check: ~1000 articles over 20 feeds of all three formats."""
+    urls = [mock_site.url(p) for p in big_feed_paths()]
+    first = crawl(db_url, *urls)
+    assert first.returncode == 0, first.stderr
+    rows = search_all(db_url)
+    assert len(rows) == 1000
+    assert len({r["url"] for r in rows}) == 1000
+    assert all(r["published"] and r["published"].endswith("Z") for r in rows)
+    counts = table_counts(db_url)
+    again = crawl(db_url, *urls)
+    assert again.returncode == 0
+    assert " 0 new, 0 updated, 1000 unchanged" in again.stdout
+    assert table_counts(db_url) == counts

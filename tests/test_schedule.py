@@ -1,0 +1,260 @@
+"""Scheduled crawling: the sources registry, due runs, conditional requests, leases, OPML."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from archiver.errors import ConfigurationError
+from archiver.opml import Subscription, parse_opml, write_opml
+from archiver.schedule import (
+    MAX_INTERVAL,
+    MIN_INTERVAL,
+    FetchHints,
+    next_due,
+    next_interval,
+    parse_cache_control,
+    parse_interval,
+    parse_retry_after,
+)
+from archiver.storage.repository import Archive
+from tests.conftest import ROOT, run_archiver
+
+
+@pytest.mark.parametrize(
+    ("text", "seconds"),
+    [("30m", 1800), ("1h", 3600), ("1d", 86400), ("90", 90), ("1.5h", 5400), ("2 w", 1209600)],
+)
+def test_parse_interval(text: str, seconds: int) -> None:
+    assert parse_interval(text) == seconds
+
+
+@pytest.mark.parametrize("text", ["", "soon", "5s", "-1h", "1y"])
+def test_parse_interval_refuses(text: str) -> None:
+    with pytest.raises(ConfigurationError):
+        parse_interval(text)
+
+
+def test_intervals_adapt_between_bounds() -> None:
+    hour = 3600
+    assert next_interval(hour, configured=hour, new_entries=5, failed=False, error_count=0) == 2700
+    assert next_interval(1800, configured=hour, new_entries=5, failed=False, error_count=0) == 1800
+    assert next_interval(hour, configured=hour, new_entries=0, failed=False, error_count=0) > hour
+    assert (
+        next_interval(4 * hour, configured=hour, new_entries=0, failed=False, error_count=0)
+        == 4 * hour
+    )
+    backoff = [
+        next_interval(hour, configured=hour, new_entries=0, failed=True, error_count=n)
+        for n in (1, 2, 3)
+    ]
+    assert backoff == [2 * hour, 4 * hour, 8 * hour]
+    assert (
+        next_interval(hour, configured=hour, new_entries=0, failed=True, error_count=50)
+        == MAX_INTERVAL
+    )
+    assert (
+        next_interval(10, configured=10, new_entries=9, failed=False, error_count=0) == MIN_INTERVAL
+    )
+
+
+def test_feed_hints_push_the_next_crawl_later() -> None:
+    now = datetime(2021, 4, 2, tzinfo=UTC)
+    assert next_due(now, 600, FetchHints()) == now + timedelta(seconds=600)
+    assert next_due(now, 600, FetchHints(ttl_minutes=60)) == now + timedelta(hours=1)
+    assert next_due(now, 600, FetchHints(max_age=7200)) == now + timedelta(hours=2)
+    assert next_due(now, 600, FetchHints(retry_after=120)) == now + timedelta(seconds=600)
+    assert next_due(now, 60, FetchHints(retry_after=300)) == now + timedelta(seconds=300)
+
+
+def test_header_parsing() -> None:
+    assert parse_cache_control("public, max-age=300") == 300
+    assert parse_cache_control("no-cache") is None
+    assert parse_retry_after("120") == 120
+    now = datetime(2021, 4, 2, 12, 0, tzinfo=UTC)
+    assert parse_retry_after("Fri, 02 Apr 2021 12:02:00 GMT", now) == 120
+    assert parse_retry_after("whenever", now) is None
+
+
+def test_opml_round_trip_with_folders() -> None:
+    document = """<?xml version="1.0"?>
+    <opml version="1.0"><head><title>x</title></head><body>
+      <outline text="News"><outline text="36kr" xmlUrl="https://rsshub.app/36kr/news/latest"
+        htmlUrl="https://36kr.com" category="/资讯"/></outline>
+      <outline type="rss" title="Blog" xmlUrl="https://example.com/feed.xml"/>
+      <outline text="no feed"/>
+    </body></opml>""".encode()
+    subs = parse_opml(document)
+    assert subs == [
+        Subscription(
+            "https://rsshub.app/36kr/news/latest", "36kr", ("News", "资讯"), "https://36kr.com"
+        ),
+        Subscription("https://example.com/feed.xml", "Blog", (), None),
+    ]
+    assert parse_opml(write_opml(subs).encode()) == subs
+    with pytest.raises(ConfigurationError):
+        parse_opml(b"<html><body/></html>")
+
+
+# -- the commands, against the mock site ------------------------------------------------------
+
+FEEDS = ["/feeds/rss2.xml", "/feeds/atom10.xml", "/feeds/jsonfeed11.json"]
+
+
+def add_sources(db: str, site: Any) -> None:
+    for path in FEEDS:
+        added = run_archiver("--db", db, "sources", "add", site.url(path), "--every", "1h")
+        assert added.returncode == 0, added.stderr
+        assert added.stdout.startswith("Added ")
+
+
+def feed_requests(site: Any) -> list[dict[str, Any]]:
+    paths = set(FEEDS)
+    return [r for r in site.requests() if r["path"].split("?")[0] in paths]
+
+
+def test_sources_add_list_remove(mock_site: Any, db_url: str) -> None:
+    result = run_archiver(
+        "--db", db_url, "sources", "add", mock_site.url("/feeds/rss2.xml"), "--name", "rss2",
+        "--every", "30m", "--category", "新媒体", "--timezone", "Asia/Shanghai",
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert "rss feed" in result.stdout
+    listed = run_archiver("--db", db_url, "sources", "list", "--format", "json").json()
+    assert [(s["name"], s["crawl_interval"], s["categories"]) for s in listed] == [
+        ("rss2", 1800, ["新媒体"])
+    ]
+    removed = run_archiver("--db", db_url, "sources", "remove", "rss2")
+    assert removed.returncode == 0
+    assert run_archiver("--db", db_url, "sources", "list", "--format", "json").json() == []
+    assert (
+        len(run_archiver("--db", db_url, "sources", "list", "--all", "--format", "json").json())
+        == 1
+    )
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["sources", "add", "gopher://x/feed"], "unsupported URL scheme"),
+        (["sources", "add", "http://127.0.0.1:9/feed", "--every", "often"], "not an interval"),
+        (["sources", "remove", "nothing"], "no source 'nothing'"),
+        (["run", "--all", "--due"], "one of --due, --all and --source"),
+    ],
+)
+def test_source_command_errors(db_url: str, args: list[str], message: str) -> None:
+    result = run_archiver("--db", db_url, *args)
+    assert result.returncode in (1, 2)
+    assert message in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_adding_an_unreachable_or_non_feed_url_fails(mock_site: Any, db_url: str) -> None:
+    result = run_archiver("--db", db_url, "sources", "add", mock_site.url("/broken/404.xml"))
+    assert result.returncode == 1
+    assert "cannot fetch" in result.stderr
+    result = run_archiver("--db", db_url, "sources", "add", mock_site.url("/broken/empty.xml"))
+    assert result.returncode == 1
+
+
+def test_due_runs_and_conditional_requests(mock_site: Any, db_url: str) -> None:
+    add_sources(db_url, mock_site)
+    mock_site.reset_log()
+    first = run_archiver("--db", db_url, "run", "--due", "--no-images")
+    assert first.returncode == 0, first.stderr
+    assert "3 sources" in first.stdout
+    assert len(feed_requests(mock_site)) == 3
+
+    mock_site.reset_log()
+    second = run_archiver("--db", db_url, "run", "--due")
+    assert second.returncode == 0
+    assert "Nothing is due." in second.stdout
+    assert mock_site.requests() == []  # an immediate second run makes no request at all
+
+    mock_site.reset_log()
+    again = run_archiver("--db", db_url, "run", "--all", "--no-images")
+    assert again.returncode == 0, again.stderr
+    assert "3 not modified" in again.stdout
+    requests = feed_requests(mock_site)
+    assert len(requests) == 3
+    for request in requests:
+        headers = request["headers"]
+        assert "if-none-match" in headers or "if-modified-since" in headers
+        assert request["status"] == 304
+    assert [r["path"] for r in mock_site.requests() if r not in requests] in ([], ["/robots.txt"])
+
+    runs = run_archiver("--db", db_url, "runs", "--format", "json").json()
+    assert [r["command"] for r in runs] == ["run", "run"]
+    assert runs[0]["not_modified"] == 3
+    assert runs[1]["new"] > 0
+
+
+def test_overlapping_runs_crawl_each_source_once(mock_site: Any, db_url: str) -> None:
+    add_sources(db_url, mock_site)
+    mock_site.reset_log()
+    command = [sys.executable, "-m", "archiver", "--db", db_url, "run", "--due", "--no-images"]
+    runs = [
+        subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        for _ in range(2)
+    ]
+    for process in runs:
+        _, stderr = process.communicate(timeout=120)
+        assert process.returncode == 0, stderr
+    counts: dict[str, int] = {}
+    for request in feed_requests(mock_site):
+        counts[request["path"]] = counts.get(request["path"], 0) + 1
+    assert counts == dict.fromkeys(FEEDS, 1)
+
+
+def test_a_killed_runs_lease_expires(db_url: str) -> None:
+    archive = Archive(db_url)
+    try:
+        source, _ = archive.schedule_source("http://127.0.0.1:9/f.xml", kind="rss", interval=3600)
+        assert archive.acquire_leases([source.id], "killed-run", seconds=1) == [source.id]
+        assert archive.acquire_leases([source.id], "other-run", seconds=60) == []
+        time.sleep(1.2)
+        assert archive.acquire_leases([source.id], "other-run", seconds=60) == [source.id]
+    finally:
+        archive.close()
+
+
+def test_failing_source_backs_off_and_others_go_on(mock_site: Any, db_url: str) -> None:
+    add_sources(db_url, mock_site)
+    broken = mock_site.url("/broken/500.xml")
+    run_archiver("--db", db_url, "sources", "add", broken, "--name", "broken", "--no-check")
+    result = run_archiver("--db", db_url, "run", "--due", "--no-images")
+    assert result.returncode == 1
+    assert "HTTP 500" in result.stdout
+    listed = {
+        s["name"]: s
+        for s in run_archiver("--db", db_url, "sources", "list", "--format", "json").json()
+    }
+    assert listed["broken"]["last_status"] == "failed"
+    assert listed["broken"]["error_count"] == 1
+    assert listed["broken"]["current_interval"] == 7200  # backed off
+    others = [s for name, s in listed.items() if name != "broken"]
+    assert all(s["last_status"] == "ok" for s in others)
+
+
+def test_opml_import_and_export(mock_site: Any, db_url: str) -> None:
+    imported = run_archiver("--db", db_url, "sources", "import", "-", "--every", "2h")
+    assert imported.returncode == 2  # empty stdin is not OPML: one line, no traceback
+    assert "not an OPML file" in imported.stderr
+    opml = mock_site.url("/feeds.opml")
+    import urllib.request
+
+    path = Path(db_url.removeprefix("sqlite:///")).parent / "feeds.opml"
+    with urllib.request.urlopen(opml) as response:
+        path.write_bytes(response.read())
+    result = run_archiver("--db", db_url, "sources", "import", str(path))
+    assert result.returncode == 0, result.stderr
+    exported = run_archiver("--db", db_url, "sources", "export")
+    assert exported.returncode == 0
+    assert parse_opml(exported.stdout.encode())
+    assert len(parse_opml(exported.stdout.encode())) == len(parse_opml(path.read_bytes()))
