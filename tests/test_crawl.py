@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import json
 import os
 import subprocess
 import sys
-import urllib.request
 from pathlib import Path
 from typing import Any
 
@@ -90,8 +88,7 @@ def test_every_format_is_archived_once(mock_site: Any, db_url: str) -> None:
 def test_content_is_archived_byte_for_byte(mock_site: Any, db_url: str, path: str) -> None:
     result = crawl(db_url, mock_site.url(path))
     assert result.returncode == 0, result.stderr
-    with urllib.request.urlopen(mock_site.url("/fidelity/expected.json")) as response:
-        expected: dict[str, str] = json.load(response)
+    expected: dict[str, str] = mock_site.get("/fidelity/expected.json").json()
     rows = search_all(db_url)
     assert len(rows) == len(expected)
     for row in rows:
@@ -150,13 +147,11 @@ def test_broken_sources_are_recorded_and_the_rest_archived(mock_site: Any, db_ur
 
 def test_changed_entry_is_updated_with_a_revision(mock_site: Any, db_url: str) -> None:
     feed = mock_site.url("/changing/rss.xml")
-    urllib.request.urlopen(urllib.request.Request(mock_site.url("/__reset__"), method="POST"))
+    mock_site.reset()
     try:
         assert crawl(db_url, feed).returncode == 0
         before = {r["url"]: r["id"] for r in search_all(db_url)}
-        urllib.request.urlopen(
-            urllib.request.Request(mock_site.url("/__changing__/bump"), method="POST")
-        )
+        mock_site.bump_changing()
         second = crawl(db_url, feed)
         assert second.returncode == 0
         assert " 1 new, 1 updated, 2 unchanged" in second.stdout
@@ -165,7 +160,7 @@ def test_changed_entry_is_updated_with_a_revision(mock_site: Any, db_url: str) -
         revised = [show(db_url, r["id"]) for r in after if show(db_url, r["id"])["revisions"]]
         assert len(revised) == 1
     finally:
-        urllib.request.urlopen(urllib.request.Request(mock_site.url("/__reset__"), method="POST"))
+        mock_site.reset()
 
 
 def test_categories_and_timezone_from_the_command_line(mock_site: Any, db_url: str) -> None:
@@ -204,8 +199,8 @@ def test_scrapy_crawl_from_the_repository_root(mock_site: Any, tmp_path: Path) -
     assert listed.returncode == 0, listed.stderr
     assert "feed" in listed.stdout.split()
     crawled = subprocess.run(
-        [sys.executable, "-m", "scrapy", "crawl", "feed", "-a", f"url={mock_site.url('/feeds/atom10.xml')}",
-         "-s", "ARCHIVER_IMAGES_ENABLED=False"],
+        [sys.executable, "-m", "scrapy", "crawl", "feed",
+         "-a", f"url={mock_site.url('/feeds/atom10.xml')}", "-s", "ARCHIVER_IMAGES_ENABLED=False"],
         cwd=ROOT, env=env, capture_output=True, text=True, check=False,
     )  # fmt: skip
     assert crawled.returncode == 0, crawled.stderr

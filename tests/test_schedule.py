@@ -246,15 +246,43 @@ def test_opml_import_and_export(mock_site: Any, db_url: str) -> None:
     imported = run_archiver("--db", db_url, "sources", "import", "-", "--every", "2h")
     assert imported.returncode == 2  # empty stdin is not OPML: one line, no traceback
     assert "not an OPML file" in imported.stderr
-    opml = mock_site.url("/feeds.opml")
-    import urllib.request
-
     path = Path(db_url.removeprefix("sqlite:///")).parent / "feeds.opml"
-    with urllib.request.urlopen(opml) as response:
-        path.write_bytes(response.read())
+    path.write_bytes(mock_site.get("/feeds.opml").body)
     result = run_archiver("--db", db_url, "sources", "import", str(path))
     assert result.returncode == 0, result.stderr
     exported = run_archiver("--db", db_url, "sources", "export")
     assert exported.returncode == 0
     assert parse_opml(exported.stdout.encode())
     assert len(parse_opml(exported.stdout.encode())) == len(parse_opml(path.read_bytes()))
+
+
+def test_run_forever_stops_cleanly_on_sigterm(mock_site: Any, db_url: str) -> None:
+    import os
+    import signal
+
+    add_sources(db_url, mock_site)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "archiver", "--db", db_url, "run", "--forever", "--no-images"],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )
+    try:
+        archive = Archive(db_url)
+        try:
+            deadline = time.monotonic() + 60
+            while time.monotonic() < deadline and not [
+                r for r in archive.runs() if r.status != "running"
+            ]:
+                time.sleep(0.3)
+            assert [r.command for r in archive.runs()] == ["run"]
+        finally:
+            archive.close()
+        process.send_signal(signal.SIGTERM)
+        _, stderr = process.communicate(timeout=30)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.communicate()
+    assert process.returncode == 0, stderr
