@@ -246,11 +246,27 @@ def _read_roughly(markup: str) -> Document:
     return Document(blocks=[line for line in lines if line])
 
 
+def _defuse(markup: str) -> str:
+    """``markup`` with constructs that never end escaped as text.
+
+    html.parser rescans the rest of the input for each ``<`` that opens a tag or comment it
+    cannot close, which is quadratic; a browser would read them as text, and so do we.
+    """
+    last_close = markup.rfind(">")
+    if markup.find("<", last_close + 1) != -1:
+        markup = markup[: last_close + 1] + markup[last_close + 1 :].replace("<", "&lt;")
+    last_comment_end = markup.rfind("-->")
+    if markup.find("<!--", last_comment_end + 1) != -1:
+        head, tail = markup[: last_comment_end + 1], markup[last_comment_end + 1 :]
+        markup = head + tail.replace("<!--", "&lt;!--")
+    return markup
+
+
 def read_html(markup: str | None) -> Document:
     """Read an HTML fragment or document; any text is accepted, nothing raises."""
     if not isinstance(markup, str) or not markup:
         return Document()
-    markup = scrub(markup[:MAX_HTML_CHARS])
+    markup = _defuse(scrub(markup[:MAX_HTML_CHARS]))
     reader = _BodyReader()
     try:
         reader.feed(markup)

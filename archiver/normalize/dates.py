@@ -222,6 +222,14 @@ _ABBREVIATIONS = {
     "EAT": 180,
     "WAT": 60,
 }
+# Zones named without saying standard or daylight time: the region's clock at that date.
+_GENERIC_ZONES = {
+    "ET": "America/New_York",
+    "CT": "America/Chicago",
+    "MT": "America/Denver",
+    "PT": "America/Los_Angeles",
+    "AT": "America/Halifax",
+}
 _CHINA_STANDARD_TIME = re.compile(r"中国标准时间|北京时间|China Standard Time|Beijing Time", re.I)
 
 
@@ -314,6 +322,8 @@ class _Context:
     now: datetime
     hint: str = ""
     explicit: bool = False
+    named_zone: tzinfo | None = None
+    """An IANA zone the string itself names ("... Etc/GMT", "... Asia/Shanghai")."""
     flags: list[str] | None = None
 
     def flag(self, name: str) -> None:
@@ -325,8 +335,14 @@ class _Context:
     def zone_named(self, name: str) -> tzinfo | None:
         """The offset a zone name or numeric offset stands for; flags what is odd."""
         name = name.strip()
-        offset = _parse_offset(re.sub(r"^(?:UTC|GMT|UT)(?=[+-])", "", name, flags=re.I))
+        numeric = re.sub(r"^(?:UTC|GMT|UT)\s?(?=[+-])", "", name, flags=re.I)
+        offset = _parse_offset(numeric)
+        if offset is None and re.fullmatch(r"[+-]\d+(?::?\d+)?", numeric):
+            raise ValueError(f"not a UTC offset: {name}")  # "-99:99": the date is unreadable
         upper = name.upper()
+        if upper in _GENERIC_ZONES:  # "ET": whatever New York's clocks said then
+            self.explicit = True
+            return ZoneInfo(_GENERIC_ZONES[upper])
         if offset is None and upper == "CST":
             offset = _cst_offset(self.timezone, self.language, self.hint)
             self.flag(FLAG_AMBIGUOUS_ZONE)
@@ -369,7 +385,7 @@ _TIME = (
 )
 _ISO = re.compile(
     rf"(?P<year>\d{{4}})(?:(?P<sep>[-/.])(?P<month>\d{{1,2}})(?:(?P=sep)(?P<day>\d{{1,2}}))?)?"
-    rf"(?:(?:[Tt]\s*|\s+){_TIME})?\s*{_ZONE}?"
+    rf"(?:(?:[Tt]\s*|\s+)(?:(?P<period>上午|下午|오전|오후)\s*)?{_TIME})?\s*{_ZONE}?"
 )
 _COMPACT = re.compile(
     r"(?P<year>\d{4})(?P<month>\d{2})(?P<day>\d{2})"
@@ -378,9 +394,9 @@ _COMPACT = re.compile(
 )
 _MONTH_DAY = re.compile(rf"(?P<month>\d{{1,2}})[-/](?P<day>\d{{1,2}})\s+{_TIME}\s*{_ZONE}?")
 _CHINESE = re.compile(
-    r"(?:(?P<year>\d{4}|\d{2})\s*年\s*)?(?P<month>\d{1,2})\s*月\s*(?P<day>\d{1,2})\s*[日号]?"
+    r"(?:(?P<year>\d{4}|\d{2})\s*[年년]\s*)?(?P<month>\d{1,2})\s*[月월]\s*(?P<day>\d{1,2})\s*[日号일]?"
     r"\s*(?:(?:星期|周|礼拜)[一二三四五六日天七])?\s*,?"
-    r"\s*(?P<period>上午|早上|早晨|凌晨|中午|下午|傍晚|晚上|夜间|夜里|[AaPp][Mm])?"
+    r"\s*(?P<period>上午|早上|早晨|凌晨|中午|下午|傍晚|晚上|夜间|夜里|오전|오후|[AaPp][Mm])?"
     r"\s*(?:(?P<hour>\d{1,2})\s*(?::|时|點|点)\s*"
     r"(?:(?P<minute>\d{1,2})\s*分?\s*(?::?\s*(?P<second>\d{1,2})\s*秒?)?)?)?"
     r"\s*(?P<period2>[AaPp][Mm])?"
@@ -468,7 +484,7 @@ _DAY_WORD = re.compile(
     r"(?::(?P<second>\d{2}))?\s*(?P<ampm>[AaPp]\.?[Mm]\.?)?)?",
     re.IGNORECASE,
 )
-_PM_PERIODS = {"下午", "晚上", "傍晚", "夜间", "夜里", "pm"}
+_PM_PERIODS = {"下午", "晚上", "傍晚", "夜间", "夜里", "오후", "pm"}
 
 
 def _twelve_hour(hour: int, period: str | None) -> int:
@@ -478,7 +494,7 @@ def _twelve_hour(hour: int, period: str | None) -> int:
     marker = period.lower().replace(".", "")
     if (marker in _PM_PERIODS or marker == "pm") and hour < 12:
         return hour + 12
-    if marker in {"am", "凌晨", "上午", "早上", "早晨"} and hour == 12:
+    if marker in {"am", "凌晨", "上午", "早上", "早晨", "오전"} and hour == 12:
         return 0
     if marker == "中午" and hour < 6:
         return hour + 12
@@ -509,7 +525,8 @@ def _build(
     extra = timedelta()
     if hour == 24 and minute == 0 and second == 0:  # ISO 8601's end of day
         hour, extra = 0, timedelta(days=1)
-    second = min(second, 59)  # a leap second
+    if second == 60:  # a leap second
+        second = 59
     naive = datetime(year, month, day, hour, minute, second, _microseconds(groups.get("fraction")))
     naive += extra
     zone_text = groups.get("zone")
@@ -538,13 +555,14 @@ def _read_iso(text: str, context: _Context) -> _Reading | None:
     groups = match.groupdict()
     if groups.get("sep") in {"/", "."} and groups.get("day") is None:
         return None
+    if groups.get("zone") and groups.get("hour") is None:
+        return None  # ISO 8601 has no zone on a bare date: "2013-01-27-01" is something else
     if groups.get("month") is None or groups.get("day") is None:
         if groups.get("hour") is not None:
             return None
         context.flag(FLAG_DATE_ONLY)  # W3C-DTF "2021" or "2021-04": the period's first day
-    return _build(
-        context, int(groups["year"]), int(groups.get("month") or 1), int(groups["day"] or 1), match
-    )
+    month, day = int(groups.get("month") or 1), int(groups["day"] or 1)
+    return _build(context, int(groups["year"]), month, day, match, period=groups.get("period"))
 
 
 def _infer_year(context: _Context, month: int, day: int, match: re.Match[str]) -> _Reading | None:
@@ -704,6 +722,8 @@ _PREFIXES = re.compile(
     r"\s*:?\s*|(?:发布|发表|更新|创建|修改)?(?:时间|日期|于)\s*[:：]?\s*)",
     re.IGNORECASE,
 )
+_IANA_SUFFIX = re.compile(r"\s+((?:[A-Za-z_]+/)+[A-Za-z0-9_+-]+)$")
+_HANGUL = re.compile(r"[\uac00-\ud7af]")
 _TRAILING_NOTE = re.compile(r"\s*\(([^()]{0,60})\)\s*$")
 _GMT_OFFSET = re.compile(r"\b(?:GMT|UTC|UT)\s*([+-])\s*(\d{1,2})(?::?(\d{2}))?\b")
 
@@ -723,6 +743,10 @@ def _prepare(raw: str, context: _Context) -> str:
     ):
         text += " +08:00"
     text = _PREFIXES.sub("", text)
+    named = _IANA_SUFFIX.search(text)
+    if named and (zone := _zone(named.group(1))) is not None:
+        context.named_zone = zone
+        text = text[: named.start()]
     # "GMT+8" means 8 hours east of Greenwich in feeds (JavaScript's Date.toString), not the
     # POSIX "8 hours west" dateutil would read.
     return _GMT_OFFSET.sub(
@@ -768,6 +792,8 @@ def parse_date(
     )
     if not raw.strip() or len(raw) > MAX_DATE_CHARS * 5:
         return _unparseable(raw)
+    if context.language is None and context.timezone is None and _HANGUL.search(raw):
+        context.language = "ko"  # Hangul in the date: Korean, whatever the feed declared
     text = _prepare(raw, context)
     if not text or len(text) > MAX_DATE_CHARS:
         return _unparseable(raw)
@@ -786,7 +812,9 @@ def parse_date(
         return _unparseable(raw)
 
     moment, kind = reading
-    if kind == "naive":
+    if kind == "naive" and context.named_zone is not None:
+        moment, rule = moment.replace(tzinfo=context.named_zone), RULE_EXPLICIT
+    elif kind == "naive":
         zone, rule = context.local_zone()
         moment = moment.replace(tzinfo=zone)
     elif kind == "explicit":

@@ -5,7 +5,10 @@ and host in lower case, the host in IDNA (punycode), the scheme's default port d
 segments removed, an empty path as ``/``, percent-escapes in upper case and non-ASCII characters
 percent-encoded as UTF-8. Beyond that the fragment is dropped (except an AJAX ``#!`` route,
 which names the page) and tracking parameters are removed; the other parameters keep their
-order and spelling.
+order and spelling. Credentials (``user:password@``) are dropped.
+
+Hosts are converted with Python's ``idna`` codec (IDNA 2003, as the standard library has it):
+``ß`` maps to ``ss`` there, where IDNA 2008 would keep it.
 """
 
 from __future__ import annotations
@@ -65,6 +68,7 @@ _UNUSABLE = frozenset(("undefined", "null", "none", "nil", "nan", "#", "about:bl
 # A path segment with these names comes from a script that built a URL out of a missing value
 # ("https://www.jianshu.com/p/undefined"): the URL names no article.
 _MISSING_VALUE_SEGMENTS = frozenset(("undefined", "null", "[object object]", "nan"))
+_HOST = re.compile(r"[a-z0-9_-]+(?:\.[a-z0-9_-]+)*|[0-9a-f:.]*:[0-9a-f:.]*")
 _DEFAULT_PORTS = {"http": 80, "https": 443}
 _PATH_SAFE = "/:@!$&'()*+,;=-._~%"
 _QUERY_SAFE = "/?:@!$&'()*+,;=-._~%[]|{}^`\""
@@ -99,12 +103,12 @@ def _host(hostname: str) -> str | None:
     host = hostname.rstrip(".").lower()
     if not host or any(c in host for c in " <>\"'{}|\\^`%"):
         return None
-    if host.isascii():
-        return host
-    try:
-        return host.encode("idna").decode("ascii")
-    except UnicodeError:
-        return None
+    if not host.isascii():
+        try:
+            host = host.encode("idna").decode("ascii")
+        except UnicodeError:
+            return None
+    return host if _HOST.fullmatch(host) else None
 
 
 def _remove_dot_segments(path: str) -> str:
@@ -177,10 +181,8 @@ def _canonicalize(url: str, base: str | None, tracking_params: Iterable[str]) ->
     port = parts.port
     if ":" in host:
         host = f"[{host}]"  # IPv6
+    # Credentials ("user:pass@") are dropped: an archive must not keep them.
     netloc = host if port in {None, _DEFAULT_PORTS[scheme]} else f"{host}:{port}"
-    if parts.username is not None:
-        userinfo = parts.netloc.rsplit("@", 1)[0]
-        netloc = f"{userinfo}@{netloc}"
 
     path = _remove_dot_segments(_encode(parts.path, _PATH_SAFE)) or "/"
     segments = {unquote(s).lower() for s in path.split("/")}
