@@ -797,20 +797,44 @@ class Archive:
                     )
                     yield detail
 
-    def store_articles(self, entries: Sequence[tuple[ArticleItem, int, str]]) -> list[StoreResult]:
-        """Archive many ``(item, source_id, identity)`` in one transaction (bulk import);
-        as :meth:`store_article` for each, which is what a batch that meets a concurrent
-        writer falls back to."""
+    def store_articles(
+        self,
+        entries: Sequence[tuple[ArticleItem, int, str]],
+        *,
+        raw_extras: Sequence[dict[str, Any]] | None = None,
+    ) -> list[StoreResult]:
+        """Archive many ``(item, source_id, identity)`` in one transaction (bulk import), as
+        :meth:`store_article` does for each; a batch that meets a concurrent writer falls back
+        to one transaction per article. ``raw_extras[i]`` is merged into the ``raw`` column
+        of the i-th article (what an import keeps of the file it read)."""
+        extras = list(raw_extras or [])
+
+        def store(session: Session, index: int) -> StoreResult:
+            item, source_id, identity = entries[index]
+            digest = item.content_hash or content_hash(item)
+            result = self._store_article(session, item, source_id, identity, digest)
+            if index < len(extras) and extras[index]:
+                article = session.get_one(Article, result.article_id)
+                merged = {**(article.raw or {}), **extras[index]}
+                if merged != article.raw:
+                    article.raw = merged
+            return result
+
         try:
             with self.session() as session:
-                return [
-                    self._store_article(
-                        session, item, source_id, identity, item.content_hash or content_hash(item)
-                    )
-                    for item, source_id, identity in entries
-                ]
+                return [store(session, index) for index in range(len(entries))]
         except IntegrityError:
-            return [self.store_article(item, sid, identity) for item, sid, identity in entries]
+            results = []
+            for index in range(len(entries)):
+                for attempt in range(2):
+                    try:
+                        with self.session() as session:
+                            results.append(store(session, index))
+                        break
+                    except IntegrityError:
+                        if attempt:
+                            raise
+            return results
 
     def stats_breakdown(self) -> dict[str, Any]:
         """``by_source`` (articles, oldest, newest, images, image bytes per source) and
@@ -853,12 +877,28 @@ class Archive:
                 .group_by(Source.name)
             ):
                 by_source[name].update({"images": int(count), "image_bytes": int(size)})
+            dialect = session.get_bind().dialect.name
+            if dialect == "sqlite":  # stored as UTC text
+                month: Any = func.strftime("%Y-%m", Article.published)
+            elif dialect == "postgresql":
+                month = func.to_char(func.timezone("UTC", Article.published), "YYYY-MM")
+            else:  # pragma: no cover - other dialects: by year and month in Python
+                month = None
             by_month: dict[str, int] = {}
-            for published in session.scalars(
-                select(Article.published).where(Article.published.is_not(None))
-            ):
-                month = published.astimezone(UTC).strftime("%Y-%m")
-                by_month[month] = by_month.get(month, 0) + 1
+            if month is not None:
+                rows = session.execute(
+                    select(month, func.count())
+                    .where(Article.published.is_not(None))
+                    .group_by(month)
+                )
+                by_month = {str(m): int(n) for m, n in rows}
+            else:  # pragma: no cover
+                for published in session.scalars(
+                    select(Article.published).where(Article.published.is_not(None))
+                ):
+                    if published is not None:
+                        key = published.astimezone(UTC).strftime("%Y-%m")
+                        by_month[key] = by_month.get(key, 0) + 1
             return {"by_source": by_source, "by_month": dict(sorted(by_month.items()))}
 
 

@@ -317,7 +317,7 @@ def _fts_term(session: Session, term: Term) -> str | None:
 
 # -- PostgreSQL: pg_trgm and tsvector ---------------------------------------------------------
 
-_SEARCH_VECTOR = literal_column("articles.search_vector")
+_SEARCH_VECTOR: ColumnElement[Any] = literal_column("articles.search_vector")
 _WORDS = re.compile(r"[A-Za-z][A-Za-z0-9'-]*(?:\s+[A-Za-z][A-Za-z0-9'-]*)*")
 
 

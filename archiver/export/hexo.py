@@ -1,0 +1,91 @@
+"""Hexo, exactly as the seed's posts: ``source/_posts/<category>/<source>/<sub-feed>/<title>.md``.
+
+The directories are the source's categories (``--category 新媒体 --category 36kr --category
+资讯``); the front-matter keys come in the seed's order (``title``, ``categories``,
+``headimg``, ``author``, ``comments``, ``date``, ``thumbnail``), with ``tags`` after them when
+the article has any; the body is the article's HTML inside the seed's ``<div>`` wrapper, with
+``{``/``}`` escaped for Nunjucks. Copied images go to ``source/images/`` and are referred to
+from the site's root (``/images/...``), which holds whatever the permalink layout is.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from archiver.export.frontmatter import (
+    block,
+    escape_braces,
+    parse_iso,
+    plain_or_quoted,
+    rfc1123,
+    seed_quoted,
+    single_quoted,
+    source_label,
+)
+from archiver.export.paths import hexo_title_name, safe_name
+from archiver.export.site import Exporter, ImagePlan, local_or_remote
+
+POSTS_DIR = "source/_posts"
+BODY_START = "\n<div>   \n"
+BODY_END = "  \n</div>\n            "
+"""The seed generator's wrapper around the body, byte for byte."""
+
+
+def hexo_categories(article: Mapping[str, Any]) -> list[str]:
+    """The source's categories, else the article's, else the source's name."""
+    source = article.get("source_info") or {}
+    return list(source.get("categories") or article.get("categories") or [article["source"]])
+
+
+def hexo_date(article: Mapping[str, Any]) -> str:
+    """The instant in the seed's RFC 1123 form; without one, the date as published
+    (``Invalid Date`` stays, and Hexo falls back to the file's time, as it did)."""
+    published = parse_iso(article.get("published"))
+    if published is not None:
+        return rfc1123(published)
+    raw = " ".join((article.get("published_raw") or "").split())
+    return plain_or_quoted(raw) if raw else ""
+
+
+def front_matter(article: Mapping[str, Any], plan: ImagePlan | None = None) -> str:
+    """The seed's front-matter block (without the ``---`` lines)."""
+    plan = plan or ImagePlan()
+    title = article.get("title") or article.get("title_raw") or ""
+    entries: list[tuple[str, Any]] = [
+        ("title", seed_quoted(title)),
+        ("categories", [plain_or_quoted(c) for c in hexo_categories(article)]),
+        ("headimg", single_quoted(local_or_remote(article.get("headimg"), plan))),
+        ("author", plain_or_quoted(source_label(article))),
+        ("comments", "false"),
+        ("date", hexo_date(article)),
+        ("thumbnail", single_quoted(local_or_remote(article.get("thumbnail"), plan))),
+    ]
+    if article.get("tags"):
+        entries.append(("tags", [plain_or_quoted(t) for t in article["tags"]]))
+    return block(entries)
+
+
+def render_post(article: Mapping[str, Any], body: str, plan: ImagePlan | None = None) -> str:
+    """A whole Hexo post: what ``archiver show --format markdown`` can print too."""
+    return f"\n---\n{front_matter(article, plan)}---\n{BODY_START}{escape_braces(body)}{BODY_END}"
+
+
+class HexoExporter(Exporter):
+    name = "hexo"
+
+    def path_for(self, article: Mapping[str, Any]) -> str:
+        directory = "/".join(
+            safe_name(c, portable=self.portable_names) for c in hexo_categories(article)
+        )
+        title = article.get("title") or article.get("title_raw") or f"post-{article['id']}"
+        return self.paths.allocate(
+            f"{POSTS_DIR}/{directory}", hexo_title_name(title), ".md", article["id"]
+        )
+
+    def image_destination(self, article_path: str, image_path: str) -> tuple[str, str]:
+        name = image_path.removeprefix("images/")
+        return f"source/images/{name}", f"/images/{name}"
+
+    def render(self, article: Mapping[str, Any], body: str, images: ImagePlan) -> str:
+        return render_post(article, body, images)

@@ -1,0 +1,322 @@
+"""Writing an export: the common loop, images, and the manifest that makes it incremental.
+
+Every exporter (:mod:`.hexo`, :mod:`.jekyll`, :mod:`.hugo`) turns one article into one file
+at a deterministic path; this module writes only the files whose bytes changed since the last
+export into the same directory (the manifest, ``.archiver-export.json``, remembers what was
+written), copies images, and removes files of articles that are no longer exported, unless
+someone edited them. Exporting an unchanged archive again writes nothing.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import shutil
+import tempfile
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+from archiver.errors import ArchiverError, ConfigurationError
+from archiver.export.paths import PathAllocator
+
+logger = logging.getLogger(__name__)
+
+MANIFEST = ".archiver-export.json"
+ImageMode = Literal["copy", "remote"]
+
+
+@dataclass
+class ExportReport:
+    """What an export did."""
+
+    format: str
+    directory: str
+    articles: int = 0
+    written: int = 0
+    unchanged: int = 0
+    removed: int = 0
+    kept_edited: int = 0
+    """Files of articles no longer exported that were left because someone edited them."""
+    images_copied: int = 0
+    images_missing: int = 0
+    """Archived images whose file is not in the media directory (left remote)."""
+
+
+@dataclass
+class ImagePlan:
+    """How one article's images are shown in its exported file."""
+
+    mapping: dict[str, str] = field(default_factory=dict)
+    """Image URL (and ``src`` as written) -> what the exported body shows instead."""
+    copies: list[tuple[Path, str]] = field(default_factory=list)
+    """(file in the media directory, destination relative to the export directory)."""
+
+
+class Exporter:
+    """One static-site format. Subclasses say where an article goes and what it says."""
+
+    name = ""
+
+    def __init__(self, *, portable_names: bool = True) -> None:
+        self.portable_names = portable_names
+        self.paths = PathAllocator(portable=portable_names)
+
+    def path_for(self, article: Mapping[str, Any]) -> str:
+        """The article's file, relative to the export directory (``/`` separators)."""
+        raise NotImplementedError
+
+    def image_destination(self, article_path: str, image_path: str) -> tuple[str, str]:
+        """Where an image file (its path in the media directory) is copied, relative to the
+        export directory, and how the article's body refers to it."""
+        raise NotImplementedError
+
+    def render(self, article: Mapping[str, Any], body: str, images: ImagePlan) -> str:
+        """The file's text; *body* is the article's HTML with its images already pointed at
+        their copies (or as published, for remote images)."""
+        raise NotImplementedError
+
+
+def exporter_for(fmt: str, *, portable_names: bool = True) -> Exporter:
+    from archiver.export.hexo import HexoExporter
+    from archiver.export.hugo import HugoExporter
+    from archiver.export.jekyll import JekyllExporter
+
+    exporters: dict[str, type[Exporter]] = {
+        "hexo": HexoExporter,
+        "jekyll": JekyllExporter,
+        "hugo": HugoExporter,
+    }
+    if fmt not in exporters:
+        raise ConfigurationError(f"unknown export format {fmt!r}")
+    return exporters[fmt](portable_names=portable_names)
+
+
+def export_site(
+    articles: Iterable[Mapping[str, Any]],
+    directory: str | Path,
+    fmt: str,
+    *,
+    images: ImageMode = "remote",
+    media_dir: str | Path | None = None,
+    portable_names: bool = True,
+) -> ExportReport:
+    """Write *articles* (as :meth:`Archive.export_articles` yields them) into *directory* as a
+    Hexo, Jekyll or Hugo site, or as JSON Lines (``fmt="jsonl"``); incremental."""
+    root = Path(directory)
+    root.mkdir(parents=True, exist_ok=True)
+    report = ExportReport(format=fmt, directory=str(root))
+    old = _read_manifest(root, fmt)
+    new: dict[str, str] = {}
+    if fmt == "jsonl":
+        _export_jsonl(articles, root, old, new, report)
+    else:
+        exporter = exporter_for(fmt, portable_names=portable_names)
+        media = Path(media_dir) if media_dir else Path("media")
+        for article in articles:
+            report.articles += 1
+            path = exporter.path_for(article)
+            plan = (
+                _plan_images(exporter, article, path, media, report)
+                if images == "copy"
+                else ImagePlan()
+            )
+            body = article.get("content_html") or article.get("summary_html") or ""
+            if plan.mapping:
+                body = _rewrite(body, plan.mapping, article.get("url"))
+            data = exporter.render(article, body, plan).encode("utf-8")
+            _put(root, path, data, old, new, report)
+            for source, destination in plan.copies:
+                _copy_image(root, source, destination, old, new, report)
+    _remove_stale(root, old, new, report)
+    _write_manifest(root, fmt, new)
+    return report
+
+
+# -- images ---------------------------------------------------------------------------------
+
+
+def _plan_images(
+    exporter: Exporter,
+    article: Mapping[str, Any],
+    article_path: str,
+    media: Path,
+    report: ExportReport,
+) -> ImagePlan:
+    plan = ImagePlan()
+    for image in article.get("images") or []:
+        if image.get("status") not in ("downloaded", "cached") or not image.get("path"):
+            continue
+        source = media / image["path"]
+        if not source.is_file():
+            report.images_missing += 1
+            continue
+        destination, reference = exporter.image_destination(article_path, image["path"])
+        plan.copies.append((source, destination))
+        for key in (image.get("url"), image.get("src")):
+            if key:
+                plan.mapping.setdefault(key, reference)
+    return plan
+
+
+def _rewrite(body: str, mapping: Mapping[str, str], base_url: str | None) -> str:
+    try:
+        from archiver.media.rewrite import rewrite_images
+    except ImportError as exc:  # pragma: no cover - the media package ships with archiver
+        raise ConfigurationError("--images copy needs archiver.media.rewrite") from exc
+    return rewrite_images(body, mapping, base_url=base_url)
+
+
+def local_or_remote(url: str | None, plan: ImagePlan) -> str:
+    """A head image or thumbnail URL, pointed at its copy when there is one."""
+    if not url:
+        return ""
+    return plan.mapping.get(url, url)
+
+
+def _copy_image(
+    root: Path,
+    source: Path,
+    destination: str,
+    old: Mapping[str, str],
+    new: dict[str, str],
+    report: ExportReport,
+) -> None:
+    if destination in new:
+        return
+    target = root / destination
+    # Named by the sha256 of their bytes: a file that is there with the recorded size is it.
+    digest = "file:" + str(source.stat().st_size)
+    new[destination] = digest
+    if old.get(destination) == digest and target.is_file():
+        return
+    target.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(source, target)
+    report.images_copied += 1
+
+
+# -- files and the manifest -----------------------------------------------------------------
+
+
+def _put(
+    root: Path,
+    path: str,
+    data: bytes,
+    old: Mapping[str, str],
+    new: dict[str, str],
+    report: ExportReport,
+) -> None:
+    digest = hashlib.sha256(data).hexdigest()
+    new[path] = digest
+    target = root / path
+    if old.get(path) == digest and target.is_file():
+        report.unchanged += 1
+        return
+    _atomic_write(target, data)
+    report.written += 1
+
+
+def _atomic_write(target: Path, data: bytes) -> None:
+    target.parent.mkdir(parents=True, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(dir=target.parent, prefix=".export-")
+    try:
+        with os.fdopen(handle, "wb") as stream:
+            stream.write(data)
+        os.replace(temporary, target)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+
+
+def _export_jsonl(
+    articles: Iterable[Mapping[str, Any]],
+    root: Path,
+    old: Mapping[str, str],
+    new: dict[str, str],
+    report: ExportReport,
+) -> None:
+    """``articles.jsonl``: one JSON object per article with every field, streamed."""
+    path = "articles.jsonl"
+    target = root / path
+    digest = hashlib.sha256()
+    handle, temporary = tempfile.mkstemp(dir=root, prefix=".export-")
+    try:
+        with os.fdopen(handle, "wb") as stream:
+            for article in articles:
+                report.articles += 1
+                line = (json.dumps(article, ensure_ascii=False, default=str) + "\n").encode()
+                digest.update(line)
+                stream.write(line)
+        new[path] = digest.hexdigest()
+        if old.get(path) == new[path] and target.is_file():
+            report.unchanged += 1
+            Path(temporary).unlink()
+        else:
+            os.replace(temporary, target)
+            report.written += 1
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+
+
+def _remove_stale(
+    root: Path, old: Mapping[str, str], new: Mapping[str, str], report: ExportReport
+) -> None:
+    for path, digest in old.items():
+        if path in new:
+            continue
+        target = root / path
+        if not target.is_file():
+            continue
+        if digest.startswith("file:") or _file_digest(target) == digest:
+            target.unlink()
+            report.removed += 1
+            _prune_empty_dirs(root, target.parent)
+        else:
+            report.kept_edited += 1
+            logger.info("Kept %s: edited since it was exported", target)
+
+
+def _prune_empty_dirs(root: Path, directory: Path) -> None:
+    while directory != root and root in directory.parents:
+        try:
+            directory.rmdir()
+        except OSError:
+            return
+        directory = directory.parent
+
+
+def _file_digest(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as stream:
+        for chunk in iter(lambda: stream.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _read_manifest(root: Path, fmt: str) -> dict[str, str]:
+    path = root / MANIFEST
+    if not path.is_file():
+        return {}
+    try:
+        manifest = json.loads(path.read_text("utf-8"))
+    except (OSError, ValueError) as exc:
+        raise ArchiverError(f"cannot read {path}: {exc}") from exc
+    if manifest.get("format") != fmt:
+        raise ConfigurationError(
+            f"{root} holds a {manifest.get('format')} export; export {fmt} to another directory"
+        )
+    files = manifest.get("files")
+    return dict(files) if isinstance(files, dict) else {}
+
+
+def _write_manifest(root: Path, fmt: str, files: Mapping[str, str]) -> None:
+    manifest = {"format": fmt, "version": 1, "files": dict(sorted(files.items()))}
+    data = (json.dumps(manifest, ensure_ascii=False, indent=1) + "\n").encode("utf-8")
+    target = root / MANIFEST
+    if target.is_file() and target.read_bytes() == data:
+        return
+    _atomic_write(target, data)
