@@ -93,6 +93,18 @@ CASES: list[tuple[str, dict[str, str], datetime, str]] = [
     ),
     (
         "Fri, 02 Apr 2021 14:27:15 CST",
+        {"timezone": "UTC", "language": "zh-cn"},
+        utc(2021, 4, 2, 6, 27, 15),
+        "explicit",
+    ),
+    (
+        "Fri, 02 Apr 2021 14:27:15 CST",
+        {"timezone": "Europe/Berlin"},
+        utc(2021, 4, 2, 20, 27, 15),
+        "explicit",
+    ),
+    (
+        "Fri, 02 Apr 2021 14:27:15 CST",
         {"timezone": "America/Havana"},
         utc(2021, 4, 2, 19, 27, 15),
         "explicit",
@@ -297,6 +309,16 @@ def test_naive_now_is_taken_as_utc() -> None:
 )
 def test_zone_for_language(language: str | None, zone: str | None) -> None:
     assert zone_for_language(language) == zone
+
+
+def test_every_zone_in_the_tables_exists() -> None:
+    from zoneinfo import ZoneInfo
+
+    from archiver.normalize import dates
+
+    for table in (dates._LANGUAGE_ZONES, dates._REGION_ZONES, dates._GENERIC_ZONES):
+        for name in table.values():
+            ZoneInfo(name)
 
 
 # -- never raises --

@@ -50,6 +50,8 @@ def _strict() -> Iterator[None]:
         ("Keras | 36KR", "36Kr", "Keras"),
         ("Keras – The Verge", "the verge", "Keras"),
         ("Keras - 36Kr", "36氪", "Keras - 36Kr"),  # a variant only when given
+        ("Keras - 36氪", "36氪 - 资讯", "Keras"),  # a feed title naming the site first
+        ("Keras - 资讯", "36氪 - 资讯", "Keras - 资讯"),
         ("36氪", "36氪", "36氪"),  # never strip to nothing
         ("About 36氪 and more", "36氪", "About 36氪 and more"),
         ("", None, None),

@@ -98,7 +98,8 @@ def clean_title(
     tags and CDATA markers removed, whitespace and line breaks collapsed, and a trailing
     ``" - Site"``, ``" | Site"``, ``"_Site"`` removed when ``Site`` is ``source_name`` or one
     of ``source_aliases`` (compared case-insensitively; ``36Kr`` and ``36氪`` match each other
-    only if both are given). Titles longer than ``max_length`` characters end in "…".
+    only if both are given), or the first part of a ``source_name`` like ``"36氪 - 资讯"``.
+    Titles longer than ``max_length`` characters end in "…".
     """
     if not isinstance(raw, str):
         return None
@@ -106,8 +107,11 @@ def clean_title(
     text = _TITLE_TAG.sub("", text)
     text = _TITLE_TAG.sub("", _unescape_title(text))
     title = collapse(text)
-    names = [source_name, *source_aliases] if source_name else list(source_aliases)
-    title = _strip_source_suffix(title, [n for n in names if isinstance(n, str)])
+    names = [n for n in (source_name, *source_aliases) if isinstance(n, str)]
+    if isinstance(source_name, str):
+        # A feed's title often names the site first: "36氪 - 资讯", "机器之心 | 微信公众号".
+        names.append(re.split(r"\s+[-|–—·]\s+|\s*[|｜丨_]\s*", source_name.strip())[0])
+    title = _strip_source_suffix(title, names)
     return truncate(title, max_length) or None
 
 
