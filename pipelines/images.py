@@ -37,7 +37,7 @@ from scrapy.utils.datatypes import SequenceExclude
 from scrapy.utils.defer import deferred_from_coro, ensure_awaitable
 from twisted.internet.defer import Deferred
 
-from archiver.errors import ArchiverError
+from archiver.errors import ArchiverError, ConfigurationError
 from archiver.items import ArticleItem, ImageRef, MediaRef
 from archiver.media import exceeds_pixel_limit, find_images, image_path, sniff_image
 from archiver.media._markup import absolute_http_url
@@ -56,6 +56,9 @@ _T = TypeVar("_T")
 
 META_KEY = "archiver_image"
 """Request meta key holding the :class:`ImageFetch` of an image request."""
+
+MAX_URL_LENGTH = 4096
+"""Longest image URL listed (the archive's ``images.url`` column)."""
 
 REFERER_STRATEGIES = ("none", "article", "root")
 """Referer headers to try against hot-link protection, in order: none at all, the article's
@@ -222,9 +225,7 @@ class ArticleImagesPipeline(FilesPipeline):
     """Asks for the image as published: a browser's ``image/avif,image/webp`` makes some CDNs
     transcode."""
 
-    def __init__(
-        self, store_uri: str | os.PathLike[str], download_func: None = None, *, crawler: Crawler
-    ) -> None:
+    def __init__(self, store_uri: str | os.PathLike[str], *, crawler: Crawler) -> None:
         super().__init__(store_uri, crawler=crawler)
         settings = crawler.settings
         self.max_bytes = settings.getint("ARCHIVER_IMAGE_MAX_BYTES", self.MAX_BYTES)
@@ -299,12 +300,13 @@ class ArticleImagesPipeline(FilesPipeline):
         """The images ``item`` shows: the body's in order, then head image, thumbnail, media.
 
         Body images are distinct by URL; the head image, thumbnail and image media follow
-        with their roles, even when the body shows them too.
+        with their roles, even when the body shows them too. Inline ``data:`` images have
+        nothing to fetch and are not listed, nor are URLs longer than the archive keeps.
         """
-        refs = [
-            ImageRef(url=found.url, src=found.src, position=found.position)
-            for found in find_images(item.content_html, item.base_url or item.url)
-        ]
+        refs: list[ImageRef] = []
+        for found in find_images(item.content_html, item.base_url or item.url):
+            if len(found.url) <= MAX_URL_LENGTH:
+                refs.append(ImageRef(url=found.url, src=found.src, position=len(refs)))
         extras: list[tuple[str, str]] = []
         if item.headimg:
             extras.append((item.headimg, "headimg"))
@@ -314,8 +316,8 @@ class ArticleImagesPipeline(FilesPipeline):
         seen: set[str] = set()
         for written, role in extras:
             url = absolute_http_url(written, item.url)
-            key = url or written
-            if key in seen:
+            key = url or written.strip()
+            if key in seen or key.lower().startswith("data:") or len(key) > MAX_URL_LENGTH:
                 continue
             seen.add(key)
             ref = ImageRef(url=key, src=written, position=len(refs), role=role)
@@ -387,7 +389,7 @@ class ArticleImagesPipeline(FilesPipeline):
         if known is None or not known.path:
             return None
         if known.path not in self._stored:
-            if not await ensure_awaitable(self.store.stat_file(known.path, info)):
+            if not await self._exists(known.path, info):
                 return None  # the file is gone from the media directory: fetch it again
             self._stored.add(known.path)
         self.inc_stats("cached")
@@ -672,7 +674,16 @@ class ArticleImagesPipeline(FilesPipeline):
         # Marked before waiting, so the same bytes arriving from another URL meanwhile are
         # not written twice.
         self._stored.add(path)
-        return bool(await ensure_awaitable(self.store.stat_file(path, info)))
+        return await self._exists(path, info)
+
+    async def _exists(self, path: str, info: MediaPipeline.SpiderInfo) -> bool:
+        """Whether the store has ``path``. Stores differ in how they say no (S3 raises on a
+        missing key), so any error counts as no: the worst outcome is one more upload."""
+        try:
+            return bool(await ensure_awaitable(self.store.stat_file(path, info)))
+        except Exception as exc:
+            logger.debug("Images: cannot stat %s in the store (%s)", path, exc)
+            return False
 
     async def _store_thumbnails(
         self, body: bytes, path: str, info: MediaPipeline.SpiderInfo
@@ -751,10 +762,17 @@ def _sha256_of(path: str) -> str:
 
 
 def _thumbnail_sizes(value: dict[str, Any]) -> dict[str, tuple[int, int]]:
+    """``ARCHIVER_THUMBNAILS`` as ``{name: (width, height)}``, or ConfigurationError."""
     sizes: dict[str, tuple[int, int]] = {}
     for name, size in value.items():
-        width, height = size
-        sizes[str(name)] = (int(width), int(height))
+        try:
+            width, height = size
+            sizes[str(name)] = (int(width), int(height))
+            thumbnail_path(str(name), "0" * 64)
+        except (TypeError, ValueError) as exc:
+            raise ConfigurationError(
+                f"ARCHIVER_THUMBNAILS: {name!r}: {size!r} is not a name and (width, height)"
+            ) from exc
     return sizes
 
 

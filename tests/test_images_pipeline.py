@@ -329,6 +329,7 @@ def test_every_article_goes_on_whatever_its_images_did(main_crawl: Crawl, site: 
         site.url(f"/articles/{name}.html") for name in "abcd"
     ]
     assert main_crawl.item(site.url("/articles/c.html"))["images"] == []
+    assert main_crawl.item(site.url("/articles/d.html"))["images"] == []  # data: head image
     no_errors_logged(main_crawl.log)
 
 
@@ -936,3 +937,29 @@ def test_thumbnails_without_pillow_are_skipped_with_a_warning(
     pipeline = ArticleImagesPipeline.from_crawler(crawler)
     assert pipeline.thumbnails == {}
     assert "pip install Pillow" in caplog.text
+
+
+def test_bad_thumbnail_settings_are_named(tmp_path: Path) -> None:
+    from archiver.errors import ConfigurationError
+
+    crawler = get_crawler(
+        settings_dict={
+            "ARCHIVER_MEDIA_DIR": str(tmp_path / "media"),
+            "ARCHIVER_THUMBNAILS": {"small": 320},
+        }
+    )
+    with pytest.raises(ConfigurationError, match="ARCHIVER_THUMBNAILS"):
+        ArticleImagesPipeline.from_crawler(crawler)
+
+
+def test_a_store_that_raises_on_a_missing_file_means_missing(
+    pipeline: ArticleImagesPipeline,
+) -> None:
+    import asyncio
+
+    class RaisingStore:
+        def stat_file(self, path: str, info: Any) -> Any:
+            raise RuntimeError("404 Not Found (HeadObject)")
+
+    pipeline.store = RaisingStore()  # type: ignore[assignment]
+    assert asyncio.run(pipeline._exists("images/ab/x.png", None)) is False  # type: ignore[arg-type]
