@@ -216,3 +216,11 @@ def test_choose_head_image_never_raises(
         assert url is None or is_meaningful_image_url(url)
     if head is not None:
         assert thumbnail is not None
+
+
+def test_file_urls_of_a_feed_read_from_disk_are_images() -> None:
+    feed = "file:///srv/feeds/sample-feed.xml"
+    assert choose_head_image(media=[], content_html='<img src="cover.png">', base_url=feed) == (
+        "file:///srv/feeds/cover.png",
+        "file:///srv/feeds/cover.png",
+    )

@@ -87,7 +87,7 @@ def _host_in(host: str, hosts: Sequence[str]) -> bool:
 
 @never_raises(lambda url: False)
 def is_meaningful_image_url(url: str | None) -> bool:
-    """Whether ``url`` is an absolute http(s) image worth keeping as an article's picture.
+    """Whether ``url`` is an absolute http(s) (or file) image worth keeping as a picture.
 
     False for tracking pixels (``1x1``, ``/pixel``, ``spacer.gif``, beacons, analytics
     hosts), icons, avatars and emoji, ``data:`` URIs, placeholder services (``picsum.photos``,
@@ -100,10 +100,11 @@ def is_meaningful_image_url(url: str | None) -> bool:
     if not text or len(text) > 8000:
         return False
     parts = _split(text)
-    if parts is None or parts.scheme.lower() not in {"http", "https"}:
+    if parts is None or parts.scheme.lower() not in {"http", "https", "file"}:
         return False
     host = (parts.hostname or "").lower()
-    if not host or "." not in host:
+    # file:// images belong to a feed read from disk (Scrapy fetches them like any other).
+    if parts.scheme.lower() != "file" and (not host or "." not in host):
         return False
     if _host_in(host, PLACEHOLDER_HOSTS) or _host_in(host, TRACKER_HOSTS):
         return False
@@ -125,9 +126,9 @@ def _absolute(url: str | None, base_url: str | None) -> str | None:
     if text.startswith("//"):
         scheme = "http" if base.lower().startswith("http:") else "https"
         return f"{scheme}:{text}"
-    if re.match(r"(?i)https?://", text):
+    if re.match(r"(?i)(https?|file)://", text):
         return text
-    if re.match(r"(?i)https?://", base) and _split(base) is not None:
+    if re.match(r"(?i)(https?|file)://", base) and _split(base) is not None:
         try:
             return urljoin(base, text)
         except ValueError:
