@@ -610,14 +610,23 @@ class Archive:
         operators) the most relevant come first, then the newest, each with a ``score`` and
         a ``snippet`` of its text around the match; without one, the newest first.
         """
-        from archiver.storage.search import apply_filters, snippet
+        from archiver.storage.search import MAX_RANKED, apply_filters, snippet
 
         with self.session() as session:
             planned = apply_filters(select(Article), filters, session)
             query = planned.query
             if planned.score is not None:
-                query = query.add_columns(planned.score.label("score"))
-                query = query.order_by(planned.score.desc())
+                ranked = planned.query.with_only_columns(
+                    Article.id.label("id"), planned.score.label("score")
+                )
+                if planned.newest_first is not None:
+                    ranked = ranked.order_by(planned.newest_first).limit(MAX_RANKED)
+                candidates = ranked.subquery("ranked")
+                query = (
+                    select(Article, candidates.c.score)
+                    .join(candidates, candidates.c.id == Article.id)
+                    .order_by(candidates.c.score.desc())
+                )
             else:
                 query = query.add_columns(null().label("score"))
             query = query.order_by(
@@ -822,7 +831,11 @@ class Archive:
 
         try:
             with self.session() as session:
-                return [store(session, index) for index in range(len(entries))]
+                fast = self._insert_new_articles(session, entries, extras)
+                return [
+                    fast[index] if index in fast else store(session, index)
+                    for index in range(len(entries))
+                ]
         except IntegrityError:
             results = []
             for index in range(len(entries)):
@@ -835,6 +848,84 @@ class Archive:
                         if attempt:
                             raise
             return results
+
+    def _insert_new_articles(
+        self,
+        session: Session,
+        entries: Sequence[tuple[ArticleItem, int, str]],
+        extras: Sequence[dict[str, Any]],
+    ) -> dict[int, StoreResult]:
+        """Insert, in a few statements, the entries of a batch that are new for certain (no
+        row has their identity or canonical URL, no images to link); the others are left to
+        :meth:`_store_article`. Returns the results by index in *entries*."""
+        from sqlalchemy import insert, tuple_
+
+        keys = {(source_id, identity) for _, source_id, identity in entries}
+        canonical = {item.canonical_url for item, _, _ in entries if item.canonical_url}
+        taken_keys = {
+            (row[0], row[1])
+            for row in session.execute(
+                select(Article.source_id, Article.guid).where(
+                    tuple_(Article.source_id, Article.guid).in_(keys)
+                )
+            )
+        }
+        taken_urls = set(
+            session.scalars(
+                select(Article.canonical_url).where(Article.canonical_url.in_(canonical))
+            )
+        )
+        now = datetime.now(UTC)
+        columns = [c.key for c in Article.__table__.columns if c.key != "id"]
+        chosen: list[int] = []
+        rows: list[dict[str, Any]] = []
+        for index, (item, source_id, identity) in enumerate(entries):
+            key = (source_id, identity)
+            if key in taken_keys or item.images or (item.canonical_url in taken_urls):
+                continue
+            taken_keys.add(key)
+            if item.canonical_url:
+                taken_urls.add(item.canonical_url)
+            article = Article(source_id=source_id, guid=identity, first_seen=now, last_seen=now)
+            _fill_article(article, item, item.content_hash or content_hash(item))
+            article.canonical_url = item.canonical_url
+            if index < len(extras) and extras[index]:
+                article.raw = {**article.raw, **extras[index]}
+            rows.append({name: getattr(article, name) for name in columns})
+            chosen.append(index)
+        if not rows:
+            return {}
+        ids = list(
+            session.scalars(
+                insert(Article).returning(Article.id, sort_by_parameter_order=True), rows
+            )
+        )
+        by_index = dict(zip(chosen, ids, strict=True))
+        terms: tuple[tuple[str, type[Category] | type[Tag], type[Base], str], ...] = (
+            ("categories", Category, ArticleCategory, "category_id"),
+            ("tags", Tag, ArticleTag, "tag_id"),
+        )
+        for attribute, term, link, key_name in terms:
+            names = {
+                index: list(dict.fromkeys(getattr(entries[index][0], attribute)))
+                for index in chosen
+            }
+            wanted = {name for values in names.values() for name in values}
+            if not wanted:
+                continue
+            _insert_ignore(session, term, [{"name": n} for n in sorted(wanted)])
+            term_ids = {
+                row[0]: row[1]
+                for row in session.execute(select(term.name, term.id).where(term.name.in_(wanted)))
+            }
+
+            links = [
+                {"article_id": by_index[index], "position": position, key_name: term_ids[name]}
+                for index in chosen
+                for position, name in enumerate(names[index])
+            ]
+            session.execute(insert(link), links)
+        return {index: StoreResult(article_id, "new") for index, article_id in by_index.items()}
 
     def stats_breakdown(self) -> dict[str, Any]:
         """``by_source`` (articles, oldest, newest, images, image bytes per source) and

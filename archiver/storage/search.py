@@ -56,6 +56,10 @@ if TYPE_CHECKING:
 
 Field = Literal["any", "title"]
 
+MAX_RANKED = 10_000
+"""A query ranks at most this many of its matches, the newest (by archive id); a broader
+query is ranked within them (narrow it with operators to reach older articles)."""
+
 MAX_SHORT_EXPANSION = 400
 """A one- or two-character term expands to at most this many trigrams; a term with more
 (a single common character) is matched by scanning the text instead."""
@@ -154,6 +158,10 @@ class Planned:
     score: ColumnElement[Any] | None
     """Higher is more relevant."""
     parsed: ParsedQuery
+    newest_first: ColumnElement[Any] | None = None
+    """The order in which the index yields matches newest first: only the first
+    :data:`MAX_RANKED` in that order are ranked, so a query that matches half a million
+    articles costs what one matching ten thousand does."""
 
 
 def apply_filters(
@@ -188,8 +196,11 @@ def apply_filters(
     if not parsed.terms:
         return Planned(query, None, parsed)
     dialect = session.get_bind().dialect.name if session is not None else ""
+    newest_first: ColumnElement[Any] | None = Article.id.desc()
     if dialect == "sqlite" and session is not None and _has_fts(session):
         query, score = _sqlite_text(session, query, parsed.terms)
+        if score is not None:
+            newest_first = _FTS.c.rowid.desc()
     elif dialect == "postgresql":
         query, score = _postgresql_text(query, parsed.terms)
     else:
@@ -197,7 +208,7 @@ def apply_filters(
             condition = _like_term(term)
             query = query.where(not_(condition) if term.negated else condition)
         score = None
-    return Planned(query, score, parsed)
+    return Planned(query, score, parsed, newest_first if score is not None else None)
 
 
 def _source_ids(names: Sequence[str]) -> Select[Any]:
@@ -275,13 +286,10 @@ def _sqlite_text(
     for negative in negatives:
         expression = f"({expression}) NOT {negative}"
     rank = func.bm25(literal_column("articles_fts"), TITLE_WEIGHT, 1.0)
-    matches = (
-        select(_FTS.c.rowid.label("id"), rank.label("rank"))
-        .where(literal_column("articles_fts").op("MATCH")(bindparam("fts_query", expression)))
-        .subquery("fts")
+    query = query.join(_FTS, _FTS.c.rowid == Article.id).where(
+        literal_column("articles_fts").op("MATCH")(bindparam("fts_query", expression))
     )
-    query = query.join(matches, matches.c.id == Article.id)
-    return query, -matches.c.rank
+    return query, -rank
 
 
 def _fts_term(session: Session, term: Term) -> str | None:

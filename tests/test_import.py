@@ -1,0 +1,193 @@
+"""Importing Hexo, Jekyll and Hugo posts; the seed's corpus round-trips through the archive."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+import pytest
+from click.testing import CliRunner
+
+from archiver.cli import Context
+from archiver.cli_archive import export_command, import_command
+from archiver.export.importer import import_posts, markdown_to_html, split_front_matter
+from archiver.export.site import export_site
+from archiver.storage.repository import Archive, SearchFilters
+from tests.conftest import SHARED
+
+CORPUS = SHARED / "corpora" / "hexo_posts" / "source" / "_posts"
+SEED_KEYS = ["title", "categories", "headimg", "author", "comments", "date", "thumbnail"]
+QUOTED_NAME = '"爱多纷"宣布完成亿元级Pre-A轮融资.md'
+
+
+def corpus_posts() -> list[Path]:
+    return sorted(CORPUS.rglob("*.md"))
+
+
+@pytest.fixture
+def imported(archive: Archive, tmp_path: Path) -> Archive:
+    report = import_posts(archive, [CORPUS], media_dir=tmp_path / "media")
+    assert (report.files, report.new, report.failed) == (11, 11, [])
+    return archive
+
+
+def test_the_corpus_round_trips_byte_for_byte(imported: Archive, tmp_path: Path) -> None:
+    site = tmp_path / "site"
+    export_site(
+        imported.export_articles(SearchFilters(limit=None)), site, "hexo", portable_names=False
+    )
+    for post in corpus_posts():
+        exported = site / "source" / "_posts" / post.relative_to(CORPUS)
+        assert exported.read_bytes() == post.read_bytes(), post.name
+
+
+def test_portable_names_replace_what_windows_refuses(imported: Archive, tmp_path: Path) -> None:
+    site = tmp_path / "site"
+    export_site(imported.export_articles(SearchFilters(limit=None)), site, "hexo")
+    same = 0
+    for post in corpus_posts():
+        relative = post.relative_to(CORPUS)
+        if post.name == QUOTED_NAME:
+            relative = relative.with_name(QUOTED_NAME.replace('"', "_"))
+        assert (site / "source" / "_posts" / relative).read_bytes() == post.read_bytes()
+        same += 1
+    assert same == 11
+
+
+def test_front_matter_comes_out_key_for_key(imported: Archive, tmp_path: Path) -> None:
+    import yaml
+
+    export_site(imported.export_articles(SearchFilters(limit=None)), tmp_path, "hexo")
+    seed = next(CORPUS.rglob("Keras*.md"))
+    exported = next(tmp_path.rglob("Keras*.md"))
+    front, _, _ = split_front_matter(exported.read_text("utf-8"))
+    original, _, _ = split_front_matter(seed.read_text("utf-8"))
+    assert front is not None
+    assert original is not None
+    assert list(yaml.safe_load(front)) == SEED_KEYS
+    assert yaml.safe_load(front) == yaml.safe_load(original)
+
+
+def test_raw_values_are_kept_beside_normalized_ones(imported: Archive) -> None:
+    rows = imported.search(SearchFilters(query="Nomad被攻击"))
+    assert len(rows) == 1
+    article = imported.article(rows[0]["id"])
+    assert article["published"] is None
+    assert article["published_raw"] == "Invalid Date"
+    keras = imported.article(imported.search(SearchFilters(query="title:Keras"))[0]["id"])
+    assert keras["published"] == "2021-04-02T06:27:15Z"
+    assert keras["authors"] == []  # `author: 36kr` names the source, not a person
+    assert keras["authors_raw"] == ["36kr"]
+    assert keras["categories"] == ["新媒体", "36kr", "资讯"]
+    assert keras["headimg"].startswith("https://img.36krcdn.com/")
+    assert keras["source"] == "新媒体/36kr/资讯"
+    sources = {s.name: s for s in imported.sources()}
+    assert sources["新媒体/36kr/资讯"].kind == "import"
+    assert sources["新媒体/36kr/资讯"].categories == ["新媒体", "36kr", "资讯"]
+    placeholder = imported.search(SearchFilters(query="爱多纷"))[0]
+    assert placeholder["headimg"] == "https://picsum.photos/400/300?random=5904"
+
+
+def test_chinese_search_finds_the_imported_posts(imported: Archive) -> None:
+    assert [r["title"] for r in imported.search(SearchFilters(query="谷歌"))] == [
+        "Keras，亡于谷歌？"
+    ]
+    assert len(imported.search(SearchFilters(query="闪电贷"))) == 3
+    assert len(imported.search(SearchFilters(query="金色财经 category:快讯"))) >= 1
+
+
+def test_importing_again_changes_nothing(imported: Archive, tmp_path: Path) -> None:
+    report = import_posts(imported, [CORPUS], media_dir=tmp_path / "media")
+    assert (report.new, report.updated, report.unchanged) == (0, 0, 11)
+
+
+def test_hugo_and_jekyll_posts_with_local_images(archive: Archive, tmp_path: Path) -> None:
+    bundle = tmp_path / "hugo" / "content" / "posts" / "hello"
+    bundle.mkdir(parents=True)
+    png = b"\x89PNG\r\n\x1a\n" + b"\x00" * 40
+    (bundle / "cover.png").write_bytes(png)
+    (bundle / "index.md").write_text(
+        '+++\ntitle = "Hello {world}"\ndate = 2021-04-02T14:27:15+08:00\n'
+        'tags = ["a", "b"]\nimages = ["cover.png"]\n+++\n\n# Hi\n\nSome **bold** text.\n\n'
+        "![cover](cover.png)\n",
+        "utf-8",
+    )
+    posts = tmp_path / "jekyll" / "_posts"
+    posts.mkdir(parents=True)
+    (posts / "2021-04-02-naive.md").write_text(
+        "---\nlayout: post\ntitle: Naive\ndate: 2021-04-02 10:00:00\ncategories: [tech]\n"
+        "author: Alice\n---\n<p>Hello 世界</p>\n",
+        "utf-8",
+    )
+    (posts / "broken.md").write_text("no front matter here\n", "utf-8")
+    media = tmp_path / "media"
+    report = import_posts(
+        archive, [tmp_path / "hugo", tmp_path / "jekyll"], media_dir=media, timezone="Asia/Tokyo"
+    )
+    assert report.new == 2
+    assert report.images_copied == 1
+    assert [path for path, _ in report.failed] == [str(posts / "broken.md")]
+    hugo = archive.article(archive.search(SearchFilters(query="bold"))[0]["id"])
+    assert hugo["published"] == "2021-04-02T06:27:15Z"
+    assert hugo["title"] == "Hello {world}"
+    assert hugo["tags"] == ["a", "b"]
+    assert "<strong>bold</strong>" in hugo["content_html"]
+    assert hugo["images"][0]["status"] == "downloaded"
+    assert (media / hugo["images"][0]["path"]).read_bytes() == png
+    jekyll = archive.article(archive.search(SearchFilters(query="世界"))[0]["id"])
+    assert jekyll["published"] == "2021-04-02T01:00:00Z"  # naive: --timezone Asia/Tokyo
+    assert jekyll["published_raw"] == "2021-04-02 10:00:00"
+    assert jekyll["authors"] == ["Alice"]
+
+    site = tmp_path / "site"
+    export_site(
+        archive.export_articles(SearchFilters(limit=None)), site, "hugo", images="copy",
+        media_dir=media,
+    )  # fmt: skip
+    exported = (site / "content" / "posts" / "hello-world" / "index.md").read_text("utf-8")
+    image_name = hugo["images"][0]["path"].rsplit("/", 1)[-1]
+    assert f'src="{image_name}"' in exported
+    assert (site / "content" / "posts" / "hello-world" / image_name).read_bytes() == png
+
+
+def test_markdown_subset() -> None:
+    html = markdown_to_html(
+        "## Title\n\nA [link](https://a.example) and `x<y`.\n\n- one\n- two\n\n```py\n"
+        "a < b\n```\n\n> quoted\n"
+    )
+    assert "<h2>Title</h2>" in html
+    assert '<a href="https://a.example">link</a>' in html
+    assert "<code>x&lt;y</code>" in html
+    assert "<ul><li>one</li><li>two</li></ul>" in html
+    assert '<pre><code class="language-py">a &lt; b</code></pre>' in html
+    assert "<blockquote><p>quoted</p></blockquote>" in html
+
+
+def group_with_commands(db_url: str, media: Path) -> click.Group:
+    @click.group()
+    @click.pass_context
+    def group(ctx: click.Context) -> None:
+        ctx.obj = Context(db_url, str(media), 0)
+
+    group.add_command(export_command)
+    group.add_command(import_command)
+    return group
+
+
+def test_import_and_export_commands(db_url: str, tmp_path: Path) -> None:
+    group = group_with_commands(db_url, tmp_path / "media")
+    runner = CliRunner()
+    result = runner.invoke(group, ["import", str(CORPUS)], catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    assert result.stdout.startswith("11 files: 11 new, 0 updated, 0 unchanged, 0 failed")
+    site = tmp_path / "site"
+    args = ["export", str(site), "--format", "hexo", "--category", "金色财经", "--posix-names"]
+    result = runner.invoke(group, args, catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    assert "5 articles" in result.stdout
+    assert len(list((site / "source" / "_posts").rglob("*.md"))) == 5
+    result = runner.invoke(group, ["import", str(tmp_path / "site" / ".archiver-export.json")])
+    assert result.exit_code == 1
+    assert "no front-matter" in result.stderr
+    result = runner.invoke(group, ["import", str(CORPUS), "--timezone", "Mars/Base"])
+    assert result.exit_code == 2

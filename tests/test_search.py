@@ -1,0 +1,197 @@
+"""Full-text search: the query language, Chinese substrings, ranking, snippets, sync."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+
+import pytest
+from click.testing import CliRunner
+
+from archiver.cli import cli
+from archiver.errors import ConfigurationError
+from archiver.storage.repository import Archive, SearchFilters
+from archiver.storage.search import Term, highlight, parse_query, snippet
+from tests.test_storage import make_item, store
+
+
+def test_parse_query_operators() -> None:
+    parsed = parse_query(
+        '谷歌 "machine learning" -tensorflow -"tf 1" title:Keras author:alice '
+        "source:36kr category:资讯 -category:快讯 since:2021-04-01 until:2021-05-01T08:00+08:00 "
+        "https://x.example/a"
+    )
+    assert parsed.terms == [
+        Term("谷歌"),
+        Term("machine learning"),
+        Term("tensorflow", negated=True),
+        Term("tf 1", negated=True),
+        Term("Keras", "title"),
+        Term("https://x.example/a"),
+    ]
+    assert parsed.authors == ["alice"]
+    assert parsed.sources == ["36kr"]
+    assert parsed.categories == ["资讯"]
+    assert parsed.not_categories == ["快讯"]
+    assert parsed.since == datetime(2021, 4, 1, tzinfo=UTC)
+    assert parsed.until == datetime(2021, 5, 1, tzinfo=UTC)
+    assert parse_query(None).terms == []
+    with pytest.raises(ConfigurationError, match="since:yesterday is not a date"):
+        parse_query("since:yesterday")
+
+
+@pytest.fixture
+def filled(archive: Archive) -> Archive:
+    return fill(archive)
+
+
+def fill(archive: Archive) -> Archive:
+    store(archive, make_item(1, title="Keras，亡于谷歌？", content_text="将 Keras 并入 TensorFlow"))
+    store(archive, make_item(2, title="Other news", content_text="谷歌 and tf.keras, in the text"))
+    store(
+        archive, make_item(3, title="北京时间", content_text="区块链 闪电贷 攻击", authors=["Bob"])
+    )
+    store(archive, make_item(4, title="谷", content_text="x", categories=["资讯"]))
+    return archive
+
+
+def ids(archive: Archive, query: str, **filters: object) -> list[int]:
+    found = archive.search(SearchFilters(query=query, **filters))  # type: ignore[arg-type]
+    return [row["id"] for row in found]
+
+
+def test_chinese_substrings_of_any_length(filled: Archive) -> None:
+    assert ids(filled, "闪电贷") == [3]
+    assert ids(filled, "亡于谷") == [1]
+    assert set(ids(filled, "谷歌")) == {1, 2}  # two characters: through the trigram vocabulary
+    assert ids(filled, "谷歌？") == [1]
+    assert set(ids(filled, "谷")) == {1, 2, 4}  # one character, and a one-character title
+    assert ids(filled, "不存在") == []
+    assert ids(filled, "无") == []
+
+
+def test_english_is_a_case_insensitive_substring(filled: Archive) -> None:
+    assert set(ids(filled, "KERAS")) == {1, 2}  # "tf.keras" too
+    assert ids(filled, '"tf.keras, in"') == [2]
+    assert ids(filled, "keras -tensorflow") == [2]
+    assert ids(filled, "-谷歌 -keras") == [4, 3] or ids(filled, "-谷歌 -keras") == [3]
+
+
+def test_operators_narrow(filled: Archive) -> None:
+    assert ids(filled, "title:keras") == [1]
+    assert ids(filled, "title:谷歌") == [1]
+    assert ids(filled, "谷 category:资讯") == [4]
+    assert ids(filled, "author:bob") == [3]
+    assert ids(filled, "-author:bob 闪电贷") == []
+    assert ids(filled, "keras since:2021-04-04") == [2]
+    assert ids(filled, "keras until:2021-04-04") == [1]
+    assert ids(filled, "keras source:example.com") != []
+    assert ids(filled, "keras source:nope") == []
+    assert ids(filled, "100%") == []
+    assert ids(filled, "a_b") == []
+
+
+def test_ranking_title_first_then_newest(archive: Archive) -> None:
+    store(archive, make_item(1, title="plain A", content_text="keras " * 3))
+    store(archive, make_item(2, title="Keras in the title", content_text="nothing"))
+    store(archive, make_item(3, title="plain B", content_text="keras " * 3))
+    for n in range(4, 10):  # a word in most documents is worth little to BM25
+        store(archive, make_item(n, title="filler", content_text="other words"))
+    found = archive.search(SearchFilters(query="keras"))
+    assert [row["id"] for row in found] == [2, 3, 1]  # the title wins; equal bodies: newest
+    assert found[0]["score"] > found[1]["score"] > 0
+    assert found[1]["score"] == found[2]["score"]
+    assert archive.search(SearchFilters())[0]["score"] is None
+
+
+def test_results_keep_the_contract_and_add_score_and_snippet(filled: Archive) -> None:
+    row = filled.search(SearchFilters(query="闪电贷"))[0]
+    for key in ("id", "url", "title", "published", "author", "authors", "source", "source_url"):
+        assert key in row
+    assert {"categories", "headimg", "score", "snippet"} <= set(row)
+    assert "闪电贷" in row["snippet"]
+    result = CliRunner().invoke(
+        cli, ["--db", filled.url, "search", "闪电贷", "--format", "json"], catch_exceptions=False
+    )
+    assert json.loads(result.stdout)[0]["snippet"] == row["snippet"]
+
+
+def test_the_index_follows_every_write(archive: Archive) -> None:
+    store(archive, make_item(1, content_text="第一版 内容"))
+    assert ids(archive, "第一版") == [1]
+    store(archive, make_item(1, content_html="<p>v2</p>", content_text="第二版 内容"))
+    assert ids(archive, "第一版") == []
+    assert ids(archive, "第二版") == [1]
+    with archive.engine.begin() as connection:
+        from sqlalchemy import text
+
+        connection.execute(text("DELETE FROM revisions"))
+        connection.execute(text("DELETE FROM article_categories"))
+        connection.execute(text("DELETE FROM article_tags"))
+        connection.execute(text("DELETE FROM articles"))
+        integrity = "INSERT INTO articles_fts(articles_fts, rank) VALUES ('integrity-check', 1)"
+        connection.execute(text(integrity))
+    assert ids(archive, "第二版") == []
+
+
+def test_snippet_and_highlight() -> None:
+    long = "前" * 200 + "谷歌" + "后" * 200
+    piece = snippet(long, [Term("谷歌")], width=40)
+    assert piece.startswith("…")
+    assert piece.endswith("…")
+    assert "谷歌" in piece
+    assert len(piece) == 42
+    assert snippet("short text", [Term("absent")]) == "short text"
+    assert highlight("Keras 谷歌", [Term("keras")], color=True) == "\x1b[1;33mKeras\x1b[0m 谷歌"
+    assert highlight("Keras", [Term("keras")], color=False) == "Keras"
+
+
+def test_views_read_from_plain_sql(filled: Archive) -> None:
+    from sqlalchemy import text
+
+    with filled.engine.connect() as connection:
+        rows = connection.execute(text("SELECT title, categories, authors FROM article_list")).all()
+        assert ("Keras，亡于谷歌？", "新媒体 / 36kr", "张三") in rows
+        assert connection.execute(text("SELECT sum(articles) FROM monthly_stats")).scalar() == 4
+        assert connection.execute(text("SELECT articles FROM source_stats")).scalar() == 4
+
+
+def test_stats_breakdown(filled: Archive) -> None:
+    breakdown = filled.stats_breakdown()
+    assert breakdown["by_source"]["example.com"]["articles"] == 4
+    assert breakdown["by_month"] == {"2021-04": 4}
+
+
+def test_search_objects_are_left_out_of_autogenerate(archive: Archive) -> None:
+    from alembic.autogenerate import compare_metadata
+    from alembic.runtime.migration import MigrationContext
+
+    from archiver.storage.models import Base
+    from archiver.storage.search import include_name
+
+    with archive.engine.connect() as connection:
+        context = MigrationContext.configure(connection, opts={"include_name": include_name})
+        assert compare_metadata(context, Base.metadata) == []
+
+
+@pytest.mark.postgres
+def test_postgresql_search(postgres_url: str) -> None:
+    archive = Archive(postgres_url)
+    try:
+        fill(archive)
+        assert ids(archive, "闪电贷") == [3]
+        assert set(ids(archive, "谷歌")) == {1, 2}
+        assert set(ids(archive, "KERAS")) == {1, 2}
+        assert ids(archive, "keras -tensorflow") == [2]
+        assert ids(archive, "title:keras") == [1]
+        assert ids(archive, "100%") == []
+        row = archive.search(SearchFilters(query="闪电贷"))[0]
+        assert row["score"] > 0
+        assert "闪电贷" in row["snippet"]
+        assert archive.stats_breakdown()["by_month"] == {"2021-04": 4}
+        from sqlalchemy import text
+
+        with archive.engine.connect() as connection:
+            assert connection.execute(text("SELECT count(*) FROM article_list")).scalar() == 4
+    finally:
+        archive.close()
