@@ -288,7 +288,8 @@ def decode_document(body: bytes, content_type: str | None = None) -> tuple[str, 
     then UTF-8. A declared GB2312/GBK is read as GB18030 and Big5 falls back to CP950 and
     HKSCS. When no candidate decodes cleanly, the first one is used with replacement
     characters (or windows-1252 for a document that is mostly not UTF-8) and the problem is
-    recorded. The BOM is not part of the returned text.
+    recorded; a mislabel that another candidate reads cleanly loses nothing and is only
+    logged. The BOM is not part of the returned text.
     """
     errors: list[str] = []
     for bom, bom_codec in _BOMS:
@@ -313,7 +314,7 @@ def decode_document(body: bytes, content_type: str | None = None) -> tuple[str, 
     for label, origin in labels:
         codec = _codec_name(label)
         if codec is None:
-            errors.append(f"unknown encoding {label!r} in the {origin}; ignored")
+            logger.debug("unknown encoding %r in the %s; ignored", label, origin)
             continue
         is_wide = codec.startswith(("utf-16", "utf-32"))
         if family is not None and codec in ("utf-16", "utf-32") and family.startswith(codec):
@@ -321,9 +322,7 @@ def decode_document(body: bytes, content_type: str | None = None) -> tuple[str, 
         if is_wide != (family is not None):
             # "utf-16" declared in a document whose bytes are plainly 8-bit, or the reverse:
             # the bytes themselves are the better witness.
-            if origin == "XML declaration":
-                continue
-            errors.append(f"{origin} says {label!r} but the bytes disagree; ignored")
+            logger.debug("%s says %r but the bytes disagree; ignored", origin, label)
             continue
         candidates.append(codec)
     if family is not None:
@@ -339,8 +338,9 @@ def decode_document(body: bytes, content_type: str | None = None) -> tuple[str, 
         and _try_decode(body, "utf-8") is not None
     ):
         # A server default (Apache's AddDefaultCharset) mislabelling a UTF-8 feed: valid
-        # UTF-8 with non-ASCII text is almost never really Latin-1.
-        errors.append(f"HTTP charset {header!r} ignored: the document is valid UTF-8")
+        # UTF-8 with non-ASCII text is almost never really Latin-1. Nothing is lost, so this
+        # is not one of the document's errors.
+        logger.debug("HTTP charset %r ignored: the document is valid UTF-8", header)
         return body.decode("utf-8"), "utf-8", errors
 
     if body.isascii() and family is None:
@@ -361,11 +361,14 @@ def decode_document(body: bytes, content_type: str | None = None) -> tuple[str, 
                 windows = _try_decode(body, "cp1252")
                 if windows is not None:
                     text, used = windows, "cp1252"
-            if codec != primary or primary == "ascii":
+            if used == "cp1252" and primary not in ("iso8859-1", "cp1252"):
                 errors.append(
-                    f"the document is not valid {_display_name(primary)}; "
-                    f"decoded as {_display_name(used)}"
+                    f"the document is not valid {_display_name(primary)} nor UTF-8; "
+                    "decoded as windows-1252"
                 )
+            elif codec != primary or used != attempt:
+                # Another declared encoding (or UTF-8) read it cleanly: a mislabel, no loss.
+                logger.debug("declared %s, decoded as %s", primary, used)
             return text, _display_name(used), errors
 
     fallback = _SUPERSETS.get(primary, (primary,))[-1]
@@ -564,8 +567,9 @@ class _SourceText:
 @dataclass
 class _Document:
     root: _Element | None
+    """The document's root element, or None when nothing could be parsed."""
     source: _SourceText | None
-    well_formed: bool
+    """Set when the tree was parsed strictly (perhaps after repair): complete, and sliceable."""
     errors: list[str]
 
 
@@ -590,7 +594,7 @@ def _load_xml(text: str, utf8: bytes | None) -> _Document:
     except etree.XMLSyntaxError as error:
         first_error = _syntax_message(error)
     else:
-        return _Document(root, _SourceText(root, text, text, [(0, 0)]), True, [])
+        return _Document(root, _SourceText(root, text, text, [(0, 0)]), [])
 
     errors = [first_error]
     edits = _repair_edits(text)
@@ -605,14 +609,14 @@ def _load_xml(text: str, utf8: bytes | None) -> _Document:
                 errors.append(f"after repair: {second_error}")
         else:
             errors.append("repaired: undeclared entities, bare '&' or junk before the document")
-            return _Document(root, _SourceText(root, repaired, text, anchors), False, errors)
+            return _Document(root, _SourceText(root, repaired, text, anchors), errors)
     try:
         root = etree.fromstring(repaired_data, _xml_parser(recover=True))
     except (etree.XMLSyntaxError, ValueError):
         root = None
     if root is not None:
         errors.append("read with lxml's recovering parser; some content may be lost")
-    return _Document(root, None, False, errors)
+    return _Document(root, None, errors)
 
 
 def _find_feed_root(root: _Element) -> _Element | None:
@@ -981,7 +985,7 @@ class _TreeReader:
             summary_html=summary,
             content_html=content if content is not None else summary,
             categories_raw=categories,
-            media=self.media(get("media", ()), base),
+            media=self.media(slots["media"], base) if "media" in slots else [],
             language_raw=language or feed.language,
             feed_title=feed.title,
             feed_link=feed.link,
@@ -1449,7 +1453,10 @@ def _parse_feed(
 
     if exact is not None and len(exact.entries) >= len(_ENTRY_START_TAG.findall(text)):
         return exact  # lxml recovered every entry the text starts; feedparser cannot do better
-    loose = _feedparser_read(body, url, content_type, fetched_at)
+    # feedparser gets the text as we decoded it, so both readings agree on the characters.
+    loose = _feedparser_read(
+        text.encode("utf-8", "surrogatepass"), url, "application/xml; charset=utf-8", fetched_at
+    )
     if loose is not None and (exact is None or len(loose.entries) > len(exact.entries)):
         feed = _merge(exact, loose) if exact is not None else loose
         feed.encoding = encoding
