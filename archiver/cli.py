@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import os
 import sys
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -219,7 +220,8 @@ def search(
 @pass_context
 @library_errors
 def show(ctx: Context, ident: str, fmt: str) -> None:
-    """Show one article: everything known (json), as a post (markdown), or its body (html).
+    """Show one article: everything known (json), as a post (markdown), or its body with
+    its archived images shown from disk (html).
 
     \b
     archiver show 42
@@ -233,9 +235,22 @@ def show(ctx: Context, ident: str, fmt: str) -> None:
     if fmt == "json":
         click.echo(to_json(article))
     elif fmt == "html":
-        click.echo(article["content_html"] or article["summary_html"] or "")
+        click.echo(local_body(article, ctx.media_dir))
     else:
         click.echo(markdown_post(article))
+
+
+def local_body(article: dict[str, Any], media_dir: str | None) -> str:
+    """The published body with every archived image pointing at its file on this machine."""
+    from pathlib import Path
+
+    from archiver.media.rewrite import local_image_map, rewrite_images
+
+    body = article["content_html"] or article["summary_html"] or ""
+    directory = Path(media_dir or os.environ.get("ARCHIVER_MEDIA_DIR") or "media")
+    prefix = directory.resolve().as_uri() + "/"
+    mapping = local_image_map(article["images"], prefix)
+    return rewrite_images(body, mapping, base_url=article.get("base_url") or article["url"])
 
 
 def markdown_post(article: dict[str, Any]) -> str:

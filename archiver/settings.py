@@ -54,8 +54,12 @@ ARCHIVER_IMAGE_TIMEOUT = 30
 ARCHIVER_IMAGE_RETRIES = 2
 """Retries for an image that answered 5xx or timed out."""
 
+ARCHIVER_IMAGE_MAX_REDIRECTS = 5
+"""Redirects followed for one image; a redirect loop stops there."""
+
 ARCHIVER_THUMBNAILS: dict[str, tuple[int, int]] = {}
-"""Thumbnail sizes to make, e.g. ``{"small": (320, 320)}``; needs Pillow. Empty: none."""
+"""Thumbnail sizes to make, e.g. ``{"small": (320, 320)}``, stored as
+``thumbs/<name>/<aa>/<sha256>.jpg``; needs Pillow (without it: a warning, no thumbnails)."""
 
 # -- politeness and the crawl itself -----------------------------------------------------
 
@@ -69,6 +73,9 @@ AUTOTHROTTLE_START_DELAY = 0.25
 AUTOTHROTTLE_MAX_DELAY = 30
 AUTOTHROTTLE_TARGET_CONCURRENCY = 4.0
 RETRY_TIMES = 2
+# A request given up is recorded (a failed source, a failed image) and named in the summary;
+# the log line is for -v.
+RETRY_GIVE_UP_LOG_LEVEL = "INFO"
 # 429 is not retried at once: the source is recorded and due again after its Retry-After.
 RETRY_HTTP_CODES = [500, 502, 503, 504, 522, 524, 408]
 HTTPERROR_ALLOW_ALL = False
@@ -80,6 +87,7 @@ FEED_EXPORT_ENCODING = "utf-8"
 
 ITEM_PIPELINES = {
     "pipelines.frontmatter.FrontMatterPipeline": 300,
+    "pipelines.images.ArticleImagesPipeline": 400,
     "pipelines.store.StorePipeline": 500,
 }
 

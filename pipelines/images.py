@@ -315,7 +315,7 @@ class ArticleImagesPipeline(FilesPipeline):
         extras.extend((ref.url, "media") for ref in item.media if _is_image_media(ref))
         seen: set[str] = set()
         for written, role in extras:
-            url = absolute_http_url(written, item.url)
+            url = absolute_http_url(written, item.base_url or item.url)
             key = url or written.strip()
             if key in seen or key.lower().startswith("data:") or len(key) > MAX_URL_LENGTH:
                 continue
@@ -614,6 +614,9 @@ class ArticleImagesPipeline(FilesPipeline):
                 "max_retry_times": self.retries,
                 "redirect_ttl": self.max_redirects,
                 "allow_offsite": True,
+                # An image an article shows is part of the page, as for a browser; robots.txt
+                # governs what is crawled, and fetching it per image host only adds requests.
+                "dont_obey_robotstxt": True,
                 "handle_httpstatus_list": self.handle_httpstatus_list,
             },
         )

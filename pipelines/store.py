@@ -42,6 +42,7 @@ class StorePipeline:
         self._sources: dict[str, SourceRecord] = {}
         self._source_locks: dict[str, asyncio.Lock] = {}
         self._executor: ThreadPoolExecutor | None = None
+        self._files: set[str | None] = set()
         crawler.signals.connect(self.source_fetched, signal=source_fetched)
         # The run is recorded on spider_closed, which (unlike close_spider) knows the reason.
         crawler.signals.connect(self.spider_closed, signal=signals.spider_closed)
@@ -91,9 +92,11 @@ class StorePipeline:
         self.counts[outcome] += 1
         source_counts[outcome] += 1
         self.crawler.stats.inc_value(f"archiver/articles/{outcome}")
-        downloaded = [i for i in item.images if i.status == "downloaded"]
-        self.counts["images"] += len(downloaded)
-        self.counts["bytes"] += sum(i.size or 0 for i in downloaded)
+        for image in item.images:  # new files this run, once each however often shown
+            if image.status == "downloaded" and image.sha256 not in self._files:
+                self._files.add(image.sha256)
+                self.counts["images"] += 1
+                self.counts["bytes"] += image.size or 0
         return item
 
     async def _source(self, item: ArticleItem) -> SourceRecord:

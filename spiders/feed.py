@@ -150,14 +150,17 @@ class FeedSpider(scrapy.Spider):
             outcome.error = "; ".join(feed.errors)
             logger.warning("%s is not a well-formed feed: %s", source_url, outcome.error)
         self.report(outcome)
-        yield from self.entries(feed, source_url)
+        yield from self.entries(feed, source_url, response.url)
 
-    def entries(self, feed: ParsedFeed, source_url: str) -> Iterator[ArticleItem]:
-        """The feed's entries, ready for the pipelines: the source's settings attached."""
+    def entries(self, feed: ParsedFeed, source_url: str, feed_url: str) -> Iterator[ArticleItem]:
+        """The feed's entries, ready for the pipelines: the source's settings attached, and
+        relative URLs in their content resolving against the feed's URL (unless xml:base
+        said otherwise)."""
         config = self.source_configs.get(source_url)
         categories = list(config.categories) if config else list(self.categories or [])
         timezone = config.timezone if config else self.timezone
         for item in feed.entries:
+            item.base_url = item.base_url or feed_url
             item.source_url = source_url
             item.source_categories = categories
             item.source_timezone = timezone
@@ -187,7 +190,7 @@ class FeedSpider(scrapy.Spider):
         if response is not None:
             outcome.http_status = response.status
             outcome.retry_after = parse_retry_after(_header(response, "Retry-After"))
-        logger.error("Cannot fetch %s: %s", request.url, outcome.error)
+        logger.warning("Cannot fetch %s: %s", request.url, outcome.error)
         self.report(outcome)
 
     def report(self, outcome: SourceOutcome) -> None:

@@ -215,3 +215,11 @@ def test_urls_are_distinct_and_positions_consecutive(parts: list[str]) -> None:
     found = find_images("".join(parts), BASE)
     assert len({f.url for f in found}) == len(found)
     assert [f.position for f in found] == list(range(len(found)))
+
+
+def test_file_urls_only_for_documents_read_from_disk() -> None:
+    html = '<img src="cover.png"><img src="file:///etc/passwd">'
+    from_disk = [f.url for f in find_images(html, "file:///srv/feeds/feed.xml")]
+    assert from_disk == ["file:///srv/feeds/cover.png", "file:///etc/passwd"]
+    from_web = [f.url for f in find_images(html, "https://example.com/feed.xml")]
+    assert from_web == ["https://example.com/cover.png"]  # a web page never reads local files

@@ -69,13 +69,21 @@ def is_usable(value: str | None) -> bool:
 
 
 def absolute_http_url(value: str, base: str) -> str | None:
-    """``value`` resolved against ``base``, if that gives an http(s) URL with a host."""
+    """``value`` resolved against ``base``, if that gives an http(s) URL with a host.
+
+    A ``file:`` URL counts only when ``base`` is one too (a feed read from disk shows its
+    images from disk); a document fetched from the web never gets a local file read.
+    """
     try:
         url = urljoin(base, clean_url_value(value))
         parts = urlsplit(url)
+        base_scheme = urlsplit(base).scheme.lower()
     except ValueError:
         return None
-    if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
+    scheme = parts.scheme.lower()
+    if scheme == "file" and base_scheme == "file" and parts.path:
+        return url
+    if scheme not in ("http", "https") or not parts.hostname:
         return None
     return url
 

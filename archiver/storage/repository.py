@@ -212,7 +212,11 @@ class Archive:
         parts = urlsplit(url)
         host = parts.hostname or ""
         path = parts.path.strip("/")
-        candidates = [c[:190] for c in (host, f"{host}/{path}" if path else "", path) if c]
+        if host:
+            options = (host, f"{host}/{path}" if path else "")
+        else:  # a file: its name, then its path
+            options = (path.rsplit("/", 1)[-1], path)
+        candidates = [c[:190] for c in options if c]
         taken = set(session.scalars(select(Source.name).where(Source.name.in_(candidates))))
         for candidate in candidates:
             if candidate not in taken:
@@ -490,6 +494,11 @@ class Archive:
             return
         now = datetime.now(UTC)
         rows = {ref.url: ref for ref in images}
+        downloaded = set(
+            session.scalars(
+                select(Image.url).where(Image.url.in_(rows), Image.status == "downloaded")
+            )
+        )
         for ref in rows.values():
             values = {
                 "url": ref.url,
@@ -503,11 +512,9 @@ class Archive:
                 "error": ref.error,
                 "last_attempt": now,
             }
-            if ref.status == "cached":
-                # Known already: keep what the first download recorded.
-                _insert_ignore(session, Image, [values])
-            else:
-                _upsert(session, Image, values, key="url")
+            if ref.status == "cached" and ref.url in downloaded:
+                continue  # known already: keep what its first download recorded
+            _upsert(session, Image, values, key="url")
         ids = dict(session.execute(select(Image.url, Image.id).where(Image.url.in_(rows))).all())
         session.execute(delete(ArticleImage).where(ArticleImage.article_id == article_id))
         session.add_all(
@@ -688,6 +695,7 @@ class Archive:
                     "origin": article.origin,
                     "origin_url": article.origin_url,
                     "content_hash": article.content_hash,
+                    "base_url": article.raw.get("base_url") or article.url,
                     "first_seen": _iso(article.first_seen),
                     "last_seen": _iso(article.last_seen),
                     "revisions": revisions or 0,
@@ -791,6 +799,7 @@ class Archive:
                             "origin": article.origin,
                             "origin_url": article.origin_url,
                             "content_hash": article.content_hash,
+                            "base_url": article.raw.get("base_url") or article.url,
                             "first_seen": _iso(article.first_seen),
                             "last_seen": _iso(article.last_seen),
                             "images": images.get(article.id, []),
@@ -1025,6 +1034,7 @@ def _fill_article(article: Article, item: ArticleItem, digest: str) -> None:
         "feed_title": item.feed_title,
         "feed_link": item.feed_link,
         "parse_errors": list(item.parse_errors),
+        "base_url": item.base_url,
         "content_text": item.content_text_raw,
     }
 
