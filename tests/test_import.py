@@ -191,3 +191,22 @@ def test_import_and_export_commands(db_url: str, tmp_path: Path) -> None:
     assert "no front-matter" in result.stderr
     result = runner.invoke(group, ["import", str(CORPUS), "--timezone", "Mars/Base"])
     assert result.exit_code == 2
+
+
+@pytest.mark.postgres
+def test_import_and_export_on_postgresql(postgres_url: str, tmp_path: Path) -> None:
+    archive = Archive(postgres_url)
+    try:
+        report = import_posts(archive, [CORPUS], media_dir=tmp_path / "media")
+        assert (report.new, report.failed) == (11, [])
+        assert import_posts(archive, [CORPUS], media_dir=tmp_path / "media").unchanged == 11
+        site = tmp_path / "site"
+        export_site(
+            archive.export_articles(SearchFilters(limit=None)), site, "hexo", portable_names=False
+        )
+        for post in corpus_posts():
+            exported = site / "source" / "_posts" / post.relative_to(CORPUS)
+            assert exported.read_bytes() == post.read_bytes(), post.name
+        assert len(archive.search(SearchFilters(query="闪电贷"))) == 3
+    finally:
+        archive.close()

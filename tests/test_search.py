@@ -195,3 +195,32 @@ def test_postgresql_search(postgres_url: str) -> None:
             assert connection.execute(text("SELECT count(*) FROM article_list")).scalar() == 4
     finally:
         archive.close()
+
+
+def test_a_batch_migration_that_copies_articles_keeps_the_index(filled: Archive) -> None:
+    """What a later migration must do around ``batch_alter_table("articles")`` on SQLite."""
+    import sqlalchemy as sa
+    from alembic.migration import MigrationContext
+    from alembic.operations import Operations
+
+    from archiver.storage.search import create_search_objects, drop_search_objects
+
+    with filled.engine.connect() as connection:
+        connection.exec_driver_sql("PRAGMA foreign_keys=OFF")  # SQLite cannot copy tables with
+        connection.commit()  # foreign keys enforced (env.py should do the same)
+        with connection.begin():
+            op = Operations(MigrationContext.configure(connection, opts={"render_as_batch": True}))
+            drop_search_objects(op.execute, "sqlite")
+            with op.batch_alter_table("articles", recreate="always") as batch:
+                batch.add_column(sa.Column("extra", sa.Text(), nullable=True))
+            create_search_objects(op.execute, "sqlite")
+        connection.exec_driver_sql("PRAGMA foreign_keys=ON")
+        connection.commit()
+    assert ids(filled, "闪电贷") == [3]
+    store(filled, make_item(3, content_html="<p>v2</p>", content_text="新的内容"))
+    assert ids(filled, "闪电贷") == []
+    assert ids(filled, "新的内容") == [3]
+    with filled.engine.begin() as connection:
+        check = "INSERT INTO articles_fts(articles_fts, rank) VALUES ('integrity-check', 1)"
+        connection.exec_driver_sql(check)
+        assert connection.exec_driver_sql("SELECT count(*) FROM article_list").scalar() == 4

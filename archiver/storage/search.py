@@ -372,6 +372,7 @@ SEARCH_INDEXES = frozenset(
     ("ix_articles_title_trgm", "ix_articles_content_text_trgm", "ix_articles_search_vector")
 )
 SEARCH_VIEWS = frozenset(("article_list", "source_stats", "monthly_stats", "image_stats"))
+"""The views of migration 0002 (Alembic does not reflect views; listed for include_name)."""
 
 
 def include_name(name: str | None, type_: str, parent_names: dict[str, Any]) -> bool:
@@ -389,6 +390,11 @@ def include_name(name: str | None, type_: str, parent_names: dict[str, Any]) -> 
 
 
 _SQLITE_INDEXED = "coalesce({row}.title, '') || '  ', coalesce({row}.content_text, '') || '  '"
+SQLITE_FTS_SOURCE = """CREATE VIEW articles_fts_source AS
+SELECT a.id, coalesce(a.title, '') || '  ' AS title,
+       coalesce(a.content_text, '') || '  ' AS content_text
+FROM articles a"""
+"""The FTS table's external content: the text as indexed (see migration 0002)."""
 SQLITE_TRIGGERS = {
     "articles_fts_insert": f"""CREATE TRIGGER articles_fts_insert AFTER INSERT ON articles BEGIN
     INSERT INTO articles_fts(rowid, title, content_text)
@@ -408,21 +414,84 @@ END""",
 }
 
 
-def drop_search_triggers(execute: Any) -> None:
-    """Before a SQLite batch migration copies ``articles``: drop the FTS triggers.
+def drop_search_objects(execute: Any, dialect: str) -> None:
+    """Before a SQLite batch migration copies ``articles`` (``batch_alter_table`` with a
+    change that ALTER cannot make): drop the FTS triggers and the views, which SQLite would
+    otherwise refuse the copy for (``error in view article_list: no such table``).
 
-    *execute* is ``op.execute`` (or a connection's ``exec_driver_sql``). The views of
-    migration 0002 must be dropped and re-created around such a copy too.
+    *execute* is ``op.execute``; *dialect* is ``op.get_bind().dialect.name``. Call
+    :func:`create_search_objects` after the batch. The copy keeps the ids, so the FTS index
+    stays valid. On PostgreSQL this drops only the views (ALTER works in place there).
     """
-    for name in SQLITE_TRIGGERS:
-        execute(f"DROP TRIGGER IF EXISTS {name}")
+    for name in reversed(SEARCH_VIEW_ORDER):
+        execute(f"DROP VIEW IF EXISTS {name}")
+    if dialect == "sqlite":
+        for name in SQLITE_TRIGGERS:
+            execute(f"DROP TRIGGER IF EXISTS {name}")
+        execute("DROP VIEW IF EXISTS articles_fts_source")
 
 
-def create_search_triggers(execute: Any) -> None:
-    """After a SQLite batch migration copied ``articles``: re-create the FTS triggers (the
-    copy keeps the ids, so the index stays valid)."""
-    for ddl in SQLITE_TRIGGERS.values():
+def create_search_objects(execute: Any, dialect: str) -> None:
+    """After a batch migration: the FTS triggers (SQLite) and the views, as migration 0002
+    made them."""
+    if dialect == "sqlite":
+        execute(SQLITE_FTS_SOURCE)
+        for ddl in SQLITE_TRIGGERS.values():
+            execute(ddl)
+    for ddl in view_ddl(dialect).values():
         execute(ddl)
+
+
+SEARCH_VIEW_ORDER = ("article_list", "source_stats", "monthly_stats", "image_stats")
+
+
+def view_ddl(dialect: str) -> dict[str, str]:
+    """``CREATE VIEW`` statements of the views that make the archive readable from
+    ``sqlite3``, ``psql`` or Datasette (the same as migration 0002's)."""
+    if dialect == "postgresql":
+        month = "to_char(a.published AT TIME ZONE 'UTC', 'YYYY-MM')"
+        categories = (
+            "(SELECT string_agg(c.name, ' / ' ORDER BY ac.position) FROM article_categories ac "
+            "JOIN categories c ON c.id = ac.category_id WHERE ac.article_id = a.id)"
+        )
+        authors = "(SELECT string_agg(value, ', ') FROM json_array_elements_text(a.authors))"
+    else:
+        month = "strftime('%Y-%m', a.published)"
+        categories = (
+            "(SELECT group_concat(name, ' / ') FROM (SELECT c.name AS name FROM "
+            "article_categories ac JOIN categories c ON c.id = ac.category_id "
+            "WHERE ac.article_id = a.id ORDER BY ac.position))"
+        )
+        authors = "(SELECT group_concat(value, ', ') FROM json_each(a.authors))"
+    files = (
+        "SELECT ai.article_id, i.sha256, max(i.size) AS size FROM article_images ai "
+        "JOIN images i ON i.id = ai.image_id WHERE i.status = 'downloaded' "
+        "GROUP BY ai.article_id, i.sha256"
+    )
+    return {
+        "article_list": f"""CREATE VIEW article_list AS
+SELECT a.id, a.published, s.name AS source, {categories} AS categories, a.title,
+       {authors} AS authors, a.url, a.headimg, length(a.content_html) AS html_chars
+FROM articles a JOIN sources s ON s.id = a.source_id""",
+        "source_stats": f"""CREATE VIEW source_stats AS
+SELECT s.id, s.name, s.kind, s.url, count(a.id) AS articles,
+       min(a.published) AS oldest, max(a.published) AS newest,
+       (SELECT count(*) FROM ({files}) f JOIN articles a2 ON a2.id = f.article_id
+        WHERE a2.source_id = s.id) AS images,
+       (SELECT coalesce(sum(f.size), 0) FROM ({files}) f JOIN articles a2 ON a2.id = f.article_id
+        WHERE a2.source_id = s.id) AS image_bytes,
+       s.last_crawled_at, s.last_status
+FROM sources s LEFT JOIN articles a ON a.source_id = s.id
+GROUP BY s.id, s.name, s.kind, s.url, s.last_crawled_at, s.last_status""",
+        "monthly_stats": f"""CREATE VIEW monthly_stats AS
+SELECT {month} AS month, s.name AS source, count(*) AS articles
+FROM articles a JOIN sources s ON s.id = a.source_id
+WHERE a.published IS NOT NULL
+GROUP BY {month}, s.name""",
+        "image_stats": """CREATE VIEW image_stats AS
+SELECT status, media_type, count(*) AS images, coalesce(sum(size), 0) AS bytes
+FROM images GROUP BY status, media_type""",
+    }
 
 
 # -- snippets -------------------------------------------------------------------------------

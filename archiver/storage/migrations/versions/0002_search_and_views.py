@@ -5,14 +5,16 @@ Revises: 0001
 Create Date: 2026-11-26 17:00:00
 
 SQLite: ``articles_fts`` is an FTS5 table with the trigram tokenizer (substring search in any
-script) over ``articles.title`` and ``articles.content_text``, external content (it stores no
-copy of the text), kept in sync by three triggers. The indexed values end with two spaces, so
-that every one- or two-character string of the text begins some trigram: that is how queries
-shorter than three characters (``谷歌``) are answered from the index. The triggers and views
-are dropped by batch-mode migrations that copy ``articles``: a later migration that uses
-``batch_alter_table("articles")`` must call ``drop_search_objects()`` before and
-``create_search_objects()`` after it (``archiver.storage.search`` keeps both); never run the
-FTS5 ``rebuild`` command (it would index the text without the two spaces).
+script) over ``articles.title`` and ``articles.content_text``, kept in sync by three triggers.
+The indexed values end with two spaces, so that every one- or two-character string of the text
+begins some trigram: that is how queries shorter than three characters (``谷歌``) are answered
+from the index. Its external content is the view ``articles_fts_source`` (the text as
+indexed), so it stores no copy of the text and FTS5's ``rebuild`` and ``integrity-check``
+work. The triggers and views
+are dropped by, and the views make SQLite refuse, batch-mode migrations that copy
+``articles``: a later migration whose ``batch_alter_table("articles")`` copies the table must
+call ``archiver.storage.search.drop_search_objects(op.execute, dialect)`` before and
+``create_search_objects(op.execute, dialect)`` after it.
 
 PostgreSQL: ``pg_trgm`` GIN indexes on title and text (substring ``ILIKE`` in any script) and a
 generated ``search_vector`` (English stemming, title weighted above text) with its GIN index.
@@ -35,6 +37,12 @@ depends_on: str | Sequence[str] | None = None
 # What the FTS index holds for a row: the text, then two spaces (see the docstring).
 _TITLE = "coalesce({row}.title, '') || '  '"
 _TEXT = "coalesce({row}.content_text, '') || '  '"
+
+# The FTS table's external content: the text as indexed, so that FTS5's own 'rebuild' and
+# 'integrity-check' commands see what the triggers wrote.
+SQLITE_FTS_SOURCE = f"""CREATE VIEW articles_fts_source AS
+SELECT a.id, {_TITLE.format(row="a")} AS title, {_TEXT.format(row="a")} AS content_text
+FROM articles a"""
 
 SQLITE_TRIGGERS = (
     f"""CREATE TRIGGER articles_fts_insert AFTER INSERT ON articles BEGIN
@@ -109,14 +117,12 @@ FROM images GROUP BY status, media_type""",
 def upgrade() -> None:
     dialect = op.get_bind().dialect.name
     if dialect == "sqlite":
+        op.execute(SQLITE_FTS_SOURCE)
         op.execute(
-            "CREATE VIRTUAL TABLE articles_fts USING fts5("
-            "title, content_text, content='articles', content_rowid='id', tokenize='trigram')"
+            "CREATE VIRTUAL TABLE articles_fts USING fts5(title, content_text, "
+            "content='articles_fts_source', content_rowid='id', tokenize='trigram')"
         )
-        op.execute(
-            "INSERT INTO articles_fts(rowid, title, content_text) "
-            f"SELECT a.id, {_TITLE.format(row='a')}, {_TEXT.format(row='a')} FROM articles a"
-        )
+        op.execute("INSERT INTO articles_fts(articles_fts) VALUES ('rebuild')")
         for trigger in SQLITE_TRIGGERS:
             op.execute(trigger)
     elif dialect == "postgresql":
@@ -153,6 +159,7 @@ def downgrade() -> None:
         for name in SQLITE_TRIGGER_NAMES:
             op.execute(f"DROP TRIGGER IF EXISTS {name}")
         op.execute("DROP TABLE IF EXISTS articles_fts")
+        op.execute("DROP VIEW IF EXISTS articles_fts_source")
     elif dialect == "postgresql":
         op.execute("DROP INDEX IF EXISTS ix_articles_search_vector")
         op.execute("ALTER TABLE articles DROP COLUMN IF EXISTS search_vector")
