@@ -7,6 +7,7 @@ from sqlalchemy import Engine
 
 from archiver.storage.db import create_archive_engine
 from archiver.storage.models import Base
+from archiver.storage.search import include_name
 
 config = context.config
 target_metadata = Base.metadata
@@ -22,6 +23,7 @@ def run_migrations_online() -> None:
             target_metadata=target_metadata,
             render_as_batch=True,  # SQLite cannot ALTER most things; batch mode copies tables
             compare_type=True,
+            include_name=include_name,  # the search index and views are not models
         )
         context.run_migrations()
 
