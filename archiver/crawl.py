@@ -54,6 +54,8 @@ class CrawlOptions:
 class CrawlResult:
     run: RunRecord
     seconds: float
+    stats: dict[str, Any] = field(default_factory=dict)
+    """The crawl's Scrapy stats (``archiver/...`` keys among them)."""
 
     @property
     def failed_sources(self) -> dict[str, dict[str, Any]]:
@@ -154,7 +156,9 @@ def run_crawl(options: CrawlOptions) -> CrawlResult:
         raise ArchiverError("the crawl stopped before it could open the archive (see the log)")
     archive = Archive(settings.get("ARCHIVER_DATABASE_URL"), migrate=False)
     try:
-        return CrawlResult(run=archive.run(run_id), seconds=seconds)
+        return CrawlResult(
+            run=archive.run(run_id), seconds=seconds, stats=crawler.stats.get_stats()
+        )
     finally:
         archive.close()
 
@@ -170,6 +174,9 @@ def summary_line(result: CrawlResult) -> str:
     )
     if run.not_modified:
         line += f", {run.not_modified} not modified"
+    unreadable = int(result.stats.get("archiver/dates/unparseable", 0))
+    if unreadable:
+        line += f", {unreadable} unreadable date{'s' if unreadable != 1 else ''} (kept raw)"
     failed = result.failed_sources
     if failed:
         named = "; ".join(f"{url} ({s.get('error') or 'failed'})" for url, s in failed.items())

@@ -66,7 +66,9 @@ class FrontMatterPipeline:
         if item.published is None and item.updated is not None:
             # Atom requires only <updated>; it is the best date such an entry has.
             item.published, item.timezone_rule = updated.value, updated.rule
-        item.date_flags = sorted(set(published.flags) | set(updated.flags))
+        item.date_flags = sorted(
+            {flag for date in (published, updated) if date.raw for flag in date.flags}
+        )
         for flag in item.date_flags:
             self.crawler.stats.inc_value(f"archiver/dates/{flag}")
         item.categories = clean_terms([*item.source_categories, *item.categories_raw])

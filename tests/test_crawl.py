@@ -187,6 +187,8 @@ def test_the_shipped_sample_feed_offline(tmp_path: Path) -> None:
     )
     assert result.returncode == 0, result.stderr
     assert "3 new" in result.stdout
+    assert "2 images" in result.stdout
+    assert "1 unreadable date" in result.stdout
     assert (tmp_path / "archive.db").exists()
 
 

@@ -696,6 +696,7 @@ class Archive:
                     "origin_url": article.origin_url,
                     "content_hash": article.content_hash,
                     "base_url": article.raw.get("base_url") or article.url,
+                    "date_flags": list(article.raw.get("date_flags") or []),
                     "first_seen": _iso(article.first_seen),
                     "last_seen": _iso(article.last_seen),
                     "revisions": revisions or 0,
@@ -800,6 +801,7 @@ class Archive:
                             "origin_url": article.origin_url,
                             "content_hash": article.content_hash,
                             "base_url": article.raw.get("base_url") or article.url,
+                            "date_flags": list(article.raw.get("date_flags") or []),
                             "first_seen": _iso(article.first_seen),
                             "last_seen": _iso(article.last_seen),
                             "images": images.get(article.id, []),
@@ -864,17 +866,19 @@ class Archive:
         entries: Sequence[tuple[ArticleItem, int, str]],
         extras: Sequence[dict[str, Any]],
     ) -> dict[int, StoreResult]:
-        """Insert, in a few statements, the entries of a batch that are new for certain (no
-        row has their identity or canonical URL, no images to link); the others are left to
+        """The entries of a batch whose outcome is certain, stored in a few statements: new
+        ones (no row has their identity or canonical URL) are inserted with their terms and
+        images, unchanged ones (same identity and content hash) only have ``last_seen``
+        moved. The others (changed, or colliding within the batch) are left to
         :meth:`_store_article`. Returns the results by index in *entries*."""
         from sqlalchemy import insert, tuple_
 
         keys = {(source_id, identity) for _, source_id, identity in entries}
         canonical = {item.canonical_url for item, _, _ in entries if item.canonical_url}
-        taken_keys = {
-            (row[0], row[1])
+        existing = {
+            (row.source_id, row.guid): (row.id, row.content_hash)
             for row in session.execute(
-                select(Article.source_id, Article.guid).where(
+                select(Article.id, Article.source_id, Article.guid, Article.content_hash).where(
                     tuple_(Article.source_id, Article.guid).in_(keys)
                 )
             )
@@ -886,24 +890,38 @@ class Archive:
         )
         now = datetime.now(UTC)
         columns = [c.key for c in Article.__table__.columns if c.key != "id"]
+        results: dict[int, StoreResult] = {}
+        seen: set[tuple[int, str]] = set()
+        unchanged: list[int] = []
         chosen: list[int] = []
         rows: list[dict[str, Any]] = []
         for index, (item, source_id, identity) in enumerate(entries):
             key = (source_id, identity)
-            if key in taken_keys or item.images or (item.canonical_url in taken_urls):
+            digest = item.content_hash or content_hash(item)
+            if key in seen:
                 continue
-            taken_keys.add(key)
+            seen.add(key)
+            if key in existing:
+                article_id, stored_digest = existing[key]
+                if stored_digest == digest:
+                    results[index] = StoreResult(article_id, "unchanged")
+                    unchanged.append(article_id)
+                continue
+            if item.canonical_url in taken_urls:
+                continue
             if item.canonical_url:
                 taken_urls.add(item.canonical_url)
             article = Article(source_id=source_id, guid=identity, first_seen=now, last_seen=now)
-            _fill_article(article, item, item.content_hash or content_hash(item))
+            _fill_article(article, item, digest)
             article.canonical_url = item.canonical_url
             if index < len(extras) and extras[index]:
                 article.raw = {**article.raw, **extras[index]}
             rows.append({name: getattr(article, name) for name in columns})
             chosen.append(index)
+        if unchanged:
+            session.execute(update(Article).where(Article.id.in_(unchanged)).values(last_seen=now))
         if not rows:
-            return {}
+            return results
         ids = list(
             session.scalars(
                 insert(Article).returning(Article.id, sort_by_parameter_order=True), rows
@@ -927,14 +945,71 @@ class Archive:
                 row[0]: row[1]
                 for row in session.execute(select(term.name, term.id).where(term.name.in_(wanted)))
             }
-
             links = [
                 {"article_id": by_index[index], "position": position, key_name: term_ids[name]}
                 for index in chosen
                 for position, name in enumerate(names[index])
             ]
             session.execute(insert(link), links)
-        return {index: StoreResult(article_id, "new") for index, article_id in by_index.items()}
+        self._link_images_in_bulk(session, {by_index[i]: entries[i][0].images for i in chosen})
+        results.update(
+            {index: StoreResult(article_id, "new") for index, article_id in by_index.items()}
+        )
+        return results
+
+    def _link_images_in_bulk(self, session: Session, images: dict[int, Sequence[ImageRef]]) -> None:
+        """What :meth:`_link_images` does, for many new articles at once."""
+        from sqlalchemy import insert
+
+        refs = {ref.url: ref for article_images in images.values() for ref in article_images}
+        if not refs:
+            return
+        now = datetime.now(UTC)
+        cached: list[dict[str, Any]] = []
+        fetched: list[dict[str, Any]] = []
+        for ref in refs.values():
+            values = {
+                "url": ref.url,
+                "sha256": ref.sha256,
+                "path": ref.path,
+                "media_type": ref.media_type,
+                "width": ref.width,
+                "height": ref.height,
+                "size": ref.size,
+                "status": "downloaded" if ref.status in ("downloaded", "cached") else ref.status,
+                "error": ref.error,
+                "last_attempt": now,
+            }
+            (cached if ref.status == "cached" else fetched).append(values)
+        _insert_ignore(session, Image, cached)
+        dialect = session.get_bind().dialect.name
+        if fetched and dialect in ("sqlite", "postgresql"):
+            statement = (sqlite.insert if dialect == "sqlite" else postgresql.insert)(Image)
+            statement = statement.on_conflict_do_update(
+                index_elements=["url"],
+                set_={k: statement.excluded[k] for k in fetched[0] if k != "url"},
+            )
+            session.execute(statement, fetched)
+        else:  # pragma: no cover - other dialects
+            for values in fetched:
+                _upsert(session, Image, values, key="url")
+        image_ids = {
+            row[0]: row[1]
+            for row in session.execute(select(Image.url, Image.id).where(Image.url.in_(refs)))
+        }
+        links = [
+            {
+                "article_id": article_id,
+                "position": ref.position,
+                "image_id": image_ids[ref.url],
+                "src": ref.src,
+                "role": ref.role,
+            }
+            for article_id, article_images in images.items()
+            for ref in _unique_positions(article_images)
+        ]
+        if links:
+            session.execute(insert(ArticleImage), links)
 
     def stats_breakdown(self) -> dict[str, Any]:
         """``by_source`` (articles, oldest, newest, images, image bytes per source) and
@@ -1035,6 +1110,7 @@ def _fill_article(article: Article, item: ArticleItem, digest: str) -> None:
         "feed_link": item.feed_link,
         "parse_errors": list(item.parse_errors),
         "base_url": item.base_url,
+        "date_flags": list(item.date_flags),
         "content_text": item.content_text_raw,
     }
 
