@@ -210,3 +210,17 @@ def test_import_and_export_on_postgresql(postgres_url: str, tmp_path: Path) -> N
         assert len(archive.search(SearchFilters(query="闪电贷"))) == 3
     finally:
         archive.close()
+
+
+def test_big_imports_read_files_in_worker_processes(
+    archive: Archive, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import archiver.export.importer as importer
+
+    monkeypatch.setattr(importer, "PARALLEL_FROM", 2)
+    broken = tmp_path / "posts" / "broken.md"
+    broken.parent.mkdir()
+    broken.write_text("no front matter", "utf-8")
+    report = import_posts(archive, [CORPUS, broken.parent], media_dir=tmp_path / "m", workers=2)
+    assert (report.files, report.new, len(report.failed)) == (12, 11, 1)
+    assert len(archive.search(SearchFilters(query="闪电贷"))) == 3

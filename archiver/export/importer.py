@@ -486,10 +486,13 @@ def _parsed_files(
         for path, base in files:
             yield _parse_file(path, base, timezone, media)
         return
+    import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
 
     window = 4000
-    with ProcessPoolExecutor(max_workers=workers) as pool:
+    # spawn, not fork: the caller may hold threads (a crawl's pool) and database handles.
+    context = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
         for start in range(0, len(files), window):
             part = files[start : start + window]
             yield from pool.map(
