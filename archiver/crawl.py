@@ -110,10 +110,11 @@ def crawl_settings(options: CrawlOptions) -> Settings:
     }
     if options.media_dir:
         overrides["ARCHIVER_MEDIA_DIR"] = options.media_dir
-    if options.progress:
-        overrides["EXTENSIONS"] = {"archiver.progress.ProgressReporter": 500}
     overrides.update(options.settings)
     settings = project_settings(**overrides)
+    if options.progress:
+        extensions = {**settings.getdict("EXTENSIONS"), "archiver.progress.ProgressReporter": 500}
+        settings.set("EXTENSIONS", extensions, priority="cmdline")
     if not settings.getbool("ARCHIVER_IMAGES_ENABLED"):
         pipelines = dict(settings.getdict("ITEM_PIPELINES"))
         pipelines = {k: v for k, v in pipelines.items() if not k.startswith("pipelines.images.")}

@@ -69,6 +69,10 @@ CONCURRENT_REQUESTS = 16
 CONCURRENT_REQUESTS_PER_DOMAIN = 4
 DOWNLOAD_TIMEOUT = 60
 AUTOTHROTTLE_ENABLED = True
+EXTENSIONS = {
+    "scrapy.extensions.throttle.AutoThrottle": None,
+    "archiver.throttle.ConditionalAutoThrottle": 0,  # a 304 counts as a success
+}
 AUTOTHROTTLE_START_DELAY = 0.25
 AUTOTHROTTLE_MAX_DELAY = 30
 AUTOTHROTTLE_TARGET_CONCURRENCY = 4.0
