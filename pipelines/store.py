@@ -87,6 +87,9 @@ class StorePipeline:
         except ArchiverError as exc:
             logger.error("Cannot archive %s: %s", item.url, exc)
             outcome = "failed"
+        except Exception:  # a bug must cost one article, counted, never the crawl
+            logger.exception("Cannot archive %s", item.url)
+            outcome = "failed"
         else:
             outcome = result.outcome
         self.counts[outcome] += 1

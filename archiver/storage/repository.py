@@ -405,9 +405,9 @@ class Archive:
             try:
                 with self.session() as session:
                     return self._store_article(session, item, source_id, identity, digest)
-            except IntegrityError:
+            except IntegrityError as exc:
                 if attempt:
-                    raise
+                    raise DatabaseError(f"cannot store {item.url}: {first_line(exc)}") from exc
         raise AssertionError("unreachable")
 
     def _store_article(
