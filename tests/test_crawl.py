@@ -223,3 +223,37 @@ def test_big_site_is_archived_exactly_once(mock_site: Any, db_url: str) -> None:
     assert again.returncode == 0
     assert " 0 new, 0 updated, 1000 unchanged" in again.stdout
     assert table_counts(db_url) == counts
+
+
+def test_progress_on_a_terminal(mock_site: Any, tmp_path: Path) -> None:
+    """On a terminal, a crawl redraws a progress line on stderr; the summary is on stdout."""
+    import pty
+
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    leader, follower = pty.openpty()
+    try:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "archiver", "--db", str(tmp_path / "a.db"), "crawl",
+             "--no-images", mock_site.url("/slow/rss.xml?delay=2")],
+            cwd=ROOT, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+            stderr=follower, text=True,
+        )  # fmt: skip
+        stdout, _ = process.communicate(timeout=120)
+        os.close(follower)
+        follower = -1
+        terminal = b""
+        while True:
+            try:
+                chunk = os.read(leader, 65536)
+            except OSError:
+                break
+            if not chunk:
+                break
+            terminal += chunk
+    finally:
+        os.close(leader)
+        if follower != -1:
+            os.close(follower)
+    assert process.returncode == 0
+    assert "1 source in" in stdout
+    assert b"\r0 sources, 0 new" in terminal  # drawn while the feed was on its way
