@@ -189,10 +189,15 @@ def search(
     limit: int,
     fmt: str,
 ) -> None:
-    """List archived articles, newest first, matching QUERY and the filters.
+    """List archived articles matching QUERY and the filters: the most relevant first, then
+    the newest (without QUERY, the newest first).
+
+    QUERY finds substrings of titles and texts in any script (谷歌, keras); quote it to use
+    the operators: "a phrase", -word, title:, author:, source:, category:, since:, until:.
 
     \b
     archiver search 谷歌
+    archiver search 'keras -tensorflow since:2021-01-01 category:资讯'
     archiver search --category 36kr --since 2021-04-01 --format json
     """
     from archiver.storage.repository import SearchFilters
@@ -211,6 +216,12 @@ def search(
         rows = archive.search(filters)
     finally:
         archive.close()
+    if fmt == "table" and query and rows:
+        from archiver.storage.search import search_table
+
+        color = sys.stdout.isatty() and not os.environ.get("NO_COLOR")
+        click.echo(search_table(render(rows, SEARCH_COLUMNS, fmt), rows, query, color=color))
+        return
     click.echo(render(rows, SEARCH_COLUMNS, fmt))
 
 

@@ -224,3 +224,22 @@ def test_a_batch_migration_that_copies_articles_keeps_the_index(filled: Archive)
         check = "INSERT INTO articles_fts(articles_fts, rank) VALUES ('integrity-check', 1)"
         connection.exec_driver_sql(check)
         assert connection.exec_driver_sql("SELECT count(*) FROM article_list").scalar() == 4
+
+
+def test_the_table_shows_a_snippet_under_each_row(filled: Archive) -> None:
+    result = CliRunner().invoke(
+        cli, ["--db", filled.url, "search", "闪电贷"], catch_exceptions=False
+    )
+    lines = result.stdout.splitlines()
+    assert lines[2].split()[0] == "3"
+    assert lines[3].startswith("    ")
+    assert "闪电贷" in lines[3]
+    assert "\x1b[" not in result.stdout  # no colour off a terminal
+
+
+def test_show_markdown_is_the_hexo_post(filled: Archive) -> None:
+    from archiver.export.hexo import show_markdown
+
+    post = show_markdown(filled.article(1))
+    assert post.startswith("\n---\ntitle: 'Keras，亡于谷歌？'\ncategories: \n - 新媒体\n - 36kr\n")
+    assert "\ndate: Sat, 03 Apr 2021 06:27:15 GMT\n" in post

@@ -71,6 +71,12 @@ def render_post(article: Mapping[str, Any], body: str, plan: ImagePlan | None = 
     return f"\n---\n{front_matter(article, plan)}---\n{BODY_START}{escape_braces(body)}{BODY_END}"
 
 
+def show_markdown(article: Mapping[str, Any]) -> str:
+    """``archiver show ID --format markdown``: the article (``Archive.article``'s dict) as
+    the Hexo post the export writes, images left remote."""
+    return render_post(article, article.get("content_html") or article.get("summary_html") or "")
+
+
 class HexoExporter(Exporter):
     name = "hexo"
 

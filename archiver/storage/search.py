@@ -30,7 +30,6 @@ from sqlalchemy import (
     Float,
     Select,
     String,
-    and_,
     bindparam,
     case,
     cast,
@@ -67,9 +66,6 @@ MAX_SHORT_EXPANSION = 400
 SNIPPET_CHARS = 120
 TITLE_WEIGHT = 5.0
 """How much more a match in the title counts than one in the text (BM25 column weight)."""
-
-HIGHLIGHT_START = "\x02"
-HIGHLIGHT_END = "\x03"
 
 
 @dataclass(frozen=True)
@@ -375,7 +371,7 @@ SEARCH_VIEWS = frozenset(("article_list", "source_stats", "monthly_stats", "imag
 """The views of migration 0002 (Alembic does not reflect views; listed for include_name)."""
 
 
-def include_name(name: str | None, type_: str, parent_names: dict[str, Any]) -> bool:
+def include_name(name: str | None, type_: Any, parent_names: Any) -> bool:
     """Alembic's ``include_name`` hook: leave the search objects of migration 0002 out of
     autogenerate (no model describes FTS5 tables, trigram indexes or ``search_vector``)."""
     if name is None:
@@ -527,28 +523,29 @@ def _terms_pattern(terms: Sequence[Term]) -> re.Pattern[str] | None:
     return re.compile("|".join(re.escape(w) for w in words), re.IGNORECASE)
 
 
-def combined_filters(parsed: ParsedQuery) -> dict[str, Any]:
-    """The operators of *parsed* as plain values (for reports and manifests)."""
-    return {
-        "terms": [(t.text, t.field, t.negated) for t in parsed.terms],
-        "authors": parsed.authors,
-        "sources": parsed.sources,
-        "categories": parsed.categories,
-        "since": parsed.since.isoformat() if parsed.since else None,
-        "until": parsed.until.isoformat() if parsed.until else None,
-    }
+def search_table(
+    table_text: str, rows: Sequence[dict[str, Any]], query: str, *, color: bool
+) -> str:
+    """The search listing as a table, each row followed by its snippet, indented, with the
+    query's words highlighted when *color* (a terminal)."""
+    terms = parse_query(query).terms
+    lines = table_text.split("\n")
+    out = lines[:2]
+    for line, row in zip(lines[2:], rows, strict=False):
+        out.append(line)
+        if row.get("snippet"):
+            out.append("    " + highlight(row["snippet"], terms, color=color))
+    return "\n".join(out)
 
 
 __all__ = [
-    "HIGHLIGHT_END",
-    "HIGHLIGHT_START",
     "ParsedQuery",
     "Planned",
     "Term",
-    "and_",
     "apply_filters",
     "highlight",
     "include_name",
     "parse_query",
+    "search_table",
     "snippet",
 ]
