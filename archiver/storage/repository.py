@@ -128,6 +128,7 @@ class Archive:
         if migrate:
             ensure_schema(self.engine)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+        self._term_ids: dict[str, dict[str, int]] = {}
 
     @classmethod
     def from_settings(cls, settings: Any) -> Archive:
@@ -405,7 +406,10 @@ class Archive:
             try:
                 with self.session() as session:
                     return self._store_article(session, item, source_id, identity, digest)
-            except IntegrityError as exc:
+            except BaseException as exc:
+                self._term_ids.clear()  # ids learnt in a rolled-back transaction are void
+                if not isinstance(exc, IntegrityError):
+                    raise
                 if attempt:
                     raise DatabaseError(f"cannot store {item.url}: {first_line(exc)}") from exc
         raise AssertionError("unreachable")
@@ -465,8 +469,11 @@ class Archive:
             _fill_article(article, item, digest)
             article.raw = {**article.raw, "revised_at": now.isoformat()}
             outcome = "updated"
-        self._link_terms(session, article.id, item.categories, Category, ArticleCategory)
-        self._link_terms(session, article.id, item.tags, Tag, ArticleTag)
+        is_new = outcome == "new"
+        self._link_terms(
+            session, article.id, item.categories, Category, ArticleCategory, new=is_new
+        )
+        self._link_terms(session, article.id, item.tags, Tag, ArticleTag, new=is_new)
         self._link_images(session, article.id, item.images)
         return StoreResult(article.id, outcome)
 
@@ -477,16 +484,25 @@ class Archive:
         names: Sequence[str],
         term: type[Category] | type[Tag],
         link: type[ArticleCategory] | type[ArticleTag],
+        *,
+        new: bool = False,
     ) -> None:
-        session.execute(delete(link).where(link.article_id == article_id))
+        if not new:
+            session.execute(delete(link).where(link.article_id == article_id))
+        names = list(dict.fromkeys(names))
         if not names:
             return
-        _insert_ignore(session, term, [{"name": n} for n in dict.fromkeys(names)])
-        ids = dict(session.execute(select(term.name, term.id).where(term.name.in_(names))).all())
+        # Terms are few and never deleted: their ids are remembered for the Archive's life.
+        known = self._term_ids.setdefault(term.__tablename__, {})
+        missing = [n for n in names if n not in known]
+        if missing:
+            _insert_ignore(session, term, [{"name": n} for n in missing])
+            known.update(
+                session.execute(select(term.name, term.id).where(term.name.in_(missing))).all()
+            )
         key = "category_id" if link is ArticleCategory else "tag_id"
         session.add_all(
-            link(article_id=article_id, position=i, **{key: ids[n]})
-            for i, n in enumerate(dict.fromkeys(names))
+            link(article_id=article_id, position=i, **{key: known[n]}) for i, n in enumerate(names)
         )
 
     def _link_images(self, session: Session, article_id: int, images: Sequence[ImageRef]) -> None:
