@@ -33,9 +33,13 @@ BODY_END = "  \n</div>\n            "
 
 
 def hexo_categories(article: Mapping[str, Any]) -> list[str]:
-    """The source's categories, else the article's, else the source's name."""
-    source = article.get("source_info") or {}
-    return list(source.get("categories") or article.get("categories") or [article["source"]])
+    """The source's categories, else the source's name alone (the article's own categories
+    would nest as deep as a feed has tags: Hexo reads a category list as a hierarchy).
+    Without the source's details (``show``), the article's categories."""
+    source = article.get("source_info")
+    if source is None:
+        return list(article.get("categories") or [article["source"]])
+    return list(source.get("categories") or [source.get("name") or article["source"]])
 
 
 def hexo_date(article: Mapping[str, Any]) -> str:
