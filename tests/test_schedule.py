@@ -286,3 +286,33 @@ def test_run_forever_stops_cleanly_on_sigterm(mock_site: Any, db_url: str) -> No
             process.kill()
             process.communicate()
     assert process.returncode == 0, stderr
+
+
+def due_in(db: str, name: str) -> float:
+    source = next(
+        s
+        for s in run_archiver("--db", db, "sources", "list", "--format", "json").json()
+        if s["name"] == name
+    )
+    due = datetime.fromisoformat(source["next_due_at"].replace("Z", "+00:00"))
+    return (due - datetime.now(UTC)).total_seconds()
+
+
+def test_server_hints_push_the_next_crawl_later(mock_site: Any, db_url: str) -> None:
+    mock_site.reset()
+    for name, path in (
+        ("max-age", "/cache/max-age.xml"),  # max-age=3600, ttl 60 minutes
+        ("too-many", "/cache/429.xml?retry_after=20000"),
+        ("plain", "/feeds/atom10.xml"),
+    ):
+        run_archiver(
+            "--db", db_url, "sources", "add", mock_site.url(path), "--name", name,
+            "--every", "10m", "--no-check",
+        )  # fmt: skip
+    result = run_archiver("--db", db_url, "run", "--due", "--no-images")
+    assert result.returncode == 1  # the 429 source failed
+    assert "HTTP 429" in result.stdout
+    assert 3500 < due_in(db_url, "max-age") <= 3600
+    assert 19_900 < due_in(db_url, "too-many") <= 20_000  # Retry-After beats the back-off
+    assert 440 < due_in(db_url, "plain") <= 450  # new entries: 10 minutes, a quarter sooner
+    assert len(mock_site.requests("/cache/429.xml")) == 1  # a 429 is not retried at once
