@@ -923,12 +923,10 @@ def test_real_thumbnails_with_pillow(tmp_path: Path) -> None:
 
 
 def test_thumbnails_without_pillow_are_skipped_with_a_warning(
-    tmp_path: Path, caplog: pytest.LogCaptureFixture
+    tmp_path: Path, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import importlib.util
-
-    if importlib.util.find_spec("PIL") is not None:
-        pytest.skip("Pillow is installed")
+    monkeypatch.setitem(sys.modules, "PIL", None)  # as if Pillow were not installed
+    monkeypatch.setitem(sys.modules, "PIL.Image", None)
     crawler = get_crawler(
         settings_dict={
             "ARCHIVER_MEDIA_DIR": str(tmp_path / "media"),
