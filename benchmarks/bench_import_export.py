@@ -56,6 +56,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--posts", type=int, default=20_000)
     parser.add_argument("--export", type=int, default=10_000)
+    parser.add_argument("--workers", type=int, default=None, help="reader processes")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as temporary:
         root = Path(temporary)
@@ -64,14 +65,15 @@ def main() -> None:
         print(f"wrote {args.posts:,} posts in {time.perf_counter() - started:.1f}s")
         archive = Archive(f"sqlite:///{root / 'archive.db'}")
         started = time.perf_counter()
-        report = import_posts(archive, [root / "blog" / "source" / "_posts"], media_dir=root / "m")
+        posts = root / "blog" / "source" / "_posts"
+        report = import_posts(archive, [posts], media_dir=root / "m", workers=args.workers)
         elapsed = time.perf_counter() - started
         print(
             f"import: {report.new:,} new of {report.files:,} files in {elapsed:.1f}s "
             f"({report.files / elapsed:,.0f} articles/s), {len(report.failed)} failed"
         )
         started = time.perf_counter()
-        again = import_posts(archive, [root / "blog" / "source" / "_posts"], media_dir=root / "m")
+        again = import_posts(archive, [posts], media_dir=root / "m", workers=args.workers)
         elapsed = time.perf_counter() - started
         print(f"import again: {again.unchanged:,} unchanged in {elapsed:.1f}s")
         ids = [row["id"] for row in archive.search(SearchFilters(limit=args.export))]

@@ -516,7 +516,8 @@ def import_posts(
 ) -> ImportReport:
     """Import every post under *paths* into *archive*; a post that cannot be read is
     reported in ``failed`` and the others go on. Big imports read the files in *workers*
-    processes (default: one per CPU) while this one writes."""
+    processes while this one writes (default: one per CPU but the writer's, so none on two
+    CPUs, where the writer and one reader already keep both busy)."""
     import os
 
     report = ImportReport()
@@ -525,7 +526,9 @@ def import_posts(
     batch: list[tuple[ArticleItem, int, str]] = []
     extras: list[dict[str, Any]] = []
     files = list(find_posts(paths))
-    for parsed in _parsed_files(files, timezone, media, workers or os.cpu_count() or 1):
+    if workers is None:
+        workers = (os.cpu_count() or 1) - 1
+    for parsed in _parsed_files(files, timezone, media, workers):
         report.files += 1
         if parsed.item is None:
             report.failed.append((parsed.path, parsed.error or "unreadable"))
