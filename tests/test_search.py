@@ -243,3 +243,14 @@ def test_show_markdown_is_the_hexo_post(filled: Archive) -> None:
     post = show_markdown(filled.article(1))
     assert post.startswith("\n---\ntitle: 'Keras，亡于谷歌？'\ncategories: \n - 新媒体\n - 36kr\n")
     assert "\ndate: Sat, 03 Apr 2021 06:27:15 GMT\n" in post
+
+
+def test_a_short_term_too_common_for_the_vocabulary_is_scanned(
+    filled: Archive, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import archiver.storage.search as search
+
+    monkeypatch.setattr(search, "MAX_SHORT_EXPANSION", 0)
+    assert set(ids(filled, "谷")) == {1, 2, 4}
+    assert ids(filled, "谷 -keras") == [4]
+    assert filled.search(SearchFilters(query="谷"))[0]["score"] is None  # newest first
