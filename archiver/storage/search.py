@@ -45,7 +45,7 @@ from sqlalchemy import (
     text,
 )
 from sqlalchemy.orm import Session
-from sqlalchemy.sql.elements import ColumnElement
+from sqlalchemy.sql.elements import BindParameter, ColumnElement
 
 from archiver.errors import ConfigurationError
 from archiver.storage.models import Article, ArticleCategory, Category, Source
@@ -335,20 +335,23 @@ def _postgresql_text(
     query: Select[Any], terms: Sequence[Term]
 ) -> tuple[Select[Any], ColumnElement[Any] | None]:
     score: ColumnElement[Any] = literal(0.0, Float)
-    title = func.coalesce(Article.title, "")
     body = func.coalesce(Article.content_text, "")
     for term in terms:
         pattern = f"%{escape_like(term.text)}%"
-        in_title = title.ilike(pattern, escape="\\")
+        # The bare columns, as the pg_trgm indexes have them (coalesce() would hide them);
+        # LIKE for text without case (Chinese, digits): the same matches, four times faster
+        # where the index cannot help (terms under three characters).
+        uncased = term.text.lower() == term.text.upper()
+        in_title = _contains(Article.title, pattern, uncased)
         condition: ColumnElement[bool] = in_title
         english = term.field == "any" and bool(_WORDS.fullmatch(term.text))
         tsquery = func.plainto_tsquery(literal_column("'english'::regconfig"), term.text)
         if term.field == "any":
-            condition = or_(in_title, body.ilike(pattern, escape="\\"))
+            condition = or_(in_title, _contains(Article.content_text, pattern, uncased))
             if english:
                 condition = or_(condition, _SEARCH_VECTOR.op("@@")(tsquery))
-        if term.negated:
-            query = query.where(not_(condition))
+        if term.negated:  # a NULL column holds no word: coalesce() so that NOT keeps it
+            query = query.where(not_(func.coalesce(condition, False)))
             continue
         query = query.where(condition)
         needle = func.lower(literal(term.text))
@@ -365,6 +368,16 @@ def _postgresql_text(
     if not any(not t.negated for t in terms):
         return query, None
     return query, score
+
+
+def _contains(column: Any, pattern: str, uncased: bool) -> ColumnElement[bool]:
+    # The pattern is rendered into the statement, not bound: a plan prepared for a bound
+    # pattern (psycopg prepares a statement run five times) cannot know whether the pattern
+    # holds a trigram, and would scan the whole trigram index for a two-character one.
+    value: BindParameter[str] = bindparam(None, pattern, literal_execute=True)
+    if uncased:
+        return column.like(value, escape="\\")  # type: ignore[no-any-return]
+    return column.ilike(value, escape="\\")  # type: ignore[no-any-return]
 
 
 # -- migrations, autogenerate -----------------------------------------------------------------
