@@ -185,6 +185,7 @@ def test_postgresql_search(postgres_url: str) -> None:
         assert ids(archive, "keras -tensorflow") == [2]
         assert ids(archive, "title:keras") == [1]
         assert ids(archive, "100%") == []
+        assert ids(archive, "it's \\ 'x'; --") == []  # rendered into the SQL, quoted
         row = archive.search(SearchFilters(query="闪电贷"))[0]
         assert row["score"] > 0
         assert "闪电贷" in row["snippet"]
