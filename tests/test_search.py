@@ -255,3 +255,16 @@ def test_a_short_term_too_common_for_the_vocabulary_is_scanned(
     assert set(ids(filled, "谷")) == {1, 2, 4}
     assert ids(filled, "谷 -keras") == [4]
     assert filled.search(SearchFilters(query="谷"))[0]["score"] is None  # newest first
+
+
+def test_a_short_term_whose_trigrams_take_too_long_is_scanned(
+    filled: Archive, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import archiver.storage.search as search
+
+    monkeypatch.setattr(search, "VOCABULARY_BUDGET", -1.0)  # interrupted at once
+    monkeypatch.setattr(search, "PROGRESS_STEPS", 1)
+    assert set(ids(filled, "谷")) == {1, 2, 4}
+    assert filled.search(SearchFilters(query="谷"))[0]["score"] is None  # scanned, by date
+    assert ids(filled, "闪电贷") == [3]  # the session goes on after the interruption
+    assert set(ids(filled, "谷歌")) == {1, 2}

@@ -21,7 +21,8 @@ The query language (:func:`parse_query`)::
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Literal
@@ -44,6 +45,7 @@ from sqlalchemy import (
     table,
     text,
 )
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import BindParameter, ColumnElement
 
@@ -58,6 +60,12 @@ Field = Literal["any", "title"]
 MAX_RANKED = 10_000
 """A query ranks at most this many of its matches, the newest (by archive id); a broader
 query is ranked within them (narrow it with operators to reach older articles)."""
+
+VOCABULARY_BUDGET = 0.03
+"""Seconds a short term may spend finding its trigrams before it is scanned for instead."""
+
+PROGRESS_STEPS = 1000
+"""SQLite virtual-machine steps between two looks at the clock."""
 
 MAX_SHORT_EXPANSION = 400
 """A one- or two-character term expands to at most this many trigrams; a term with more
@@ -308,21 +316,47 @@ def _fts_term(session: Session, term: Term) -> str | None:
         )
     )
     low = term.text.lower()
-    trigrams = list(
-        session.execute(
-            text(
-                "SELECT term FROM temp.articles_fts_terms WHERE term >= :low AND term < :high "
-                "LIMIT :limit"
-            ),
-            {"low": low, "high": low + "\U0010ffff", "limit": MAX_SHORT_EXPANSION + 1},
-        ).scalars()
+    trigrams = _within_budget(
+        session,
+        lambda: list(
+            session.execute(
+                text(
+                    "SELECT term FROM temp.articles_fts_terms "
+                    "WHERE term >= :low AND term < :high LIMIT :limit"
+                ),
+                {"low": low, "high": low + "\U0010ffff", "limit": MAX_SHORT_EXPANSION + 1},
+            ).scalars()
+        ),
     )
-    if len(trigrams) > MAX_SHORT_EXPANSION:
+    if trigrams is None or len(trigrams) > MAX_SHORT_EXPANSION:
         return None
     if not trigrams:
         return ""
     alternatives = " OR ".join(fts_phrase(t) for t in trigrams)
     return f"{prefix}({alternatives})" if prefix else f"({alternatives})"
+
+
+def _within_budget(session: Session, read: Callable[[], list[str]]) -> list[str] | None:
+    """*read()*, or None when it takes longer than :data:`VOCABULARY_BUDGET` seconds.
+
+    Reading the trigrams that begin with a short term costs what reading every occurrence
+    does: little for a rare term, a second for the commonest word of a million articles.
+    A term that common is found faster by scanning the newest articles.
+    """
+    connection: Any = session.connection().connection.dbapi_connection
+    handler = getattr(connection, "set_progress_handler", None)
+    if handler is None:  # pragma: no cover - a SQLite driver without it
+        return read()
+    deadline = time.perf_counter() + VOCABULARY_BUDGET
+    handler(lambda: int(time.perf_counter() > deadline), PROGRESS_STEPS)
+    try:
+        return read()
+    except OperationalError as exc:
+        if "interrupt" not in str(exc):
+            raise
+        return None
+    finally:
+        handler(None, 0)
 
 
 # -- PostgreSQL: pg_trgm and tsvector ---------------------------------------------------------
