@@ -248,7 +248,9 @@ def show(ctx: Context, ident: str, fmt: str) -> None:
     elif fmt == "html":
         click.echo(local_body(article, ctx.media_dir))
     else:
-        click.echo(markdown_post(article))
+        from archiver.export.hexo import show_markdown
+
+        click.echo(show_markdown(article), nl=False)
 
 
 def local_body(article: dict[str, Any], media_dir: str | None) -> str:
@@ -264,47 +266,37 @@ def local_body(article: dict[str, Any], media_dir: str | None) -> str:
     return rewrite_images(body, mapping, base_url=article.get("base_url") or article["url"])
 
 
-def markdown_post(article: dict[str, Any]) -> str:
-    """Front-matter (YAML) and the published body: the seed's post format."""
-
-    def quote(value: Any) -> str:
-        return "'" + str(value or "").replace("'", "''") + "'"
-
-    lines = ["---", f"title: {quote(article['title'])}", "categories:"]
-    lines += [f" - {quote(c)}" for c in article["categories"]]
-    lines += [
-        f"headimg: {quote(article['headimg'])}",
-        f"author: {quote(article['author'])}",
-        "comments: false",
-        f"date: {article['published'] or ''}",
-        f"thumbnail: {quote(article['thumbnail'])}",
-        "---",
-        "",
-        article["content_html"] or article["summary_html"] or "",
-    ]
-    return "\n".join(lines)
-
-
 @cli.command()
 @format_option()
 @pass_context
 @library_errors
 def stats(ctx: Context, fmt: str) -> None:
-    """Counts over the archive: articles, sources, images and their bytes.
+    """Counts over the archive: articles, sources, images and their bytes, then per source
+    and per month of publication.
 
     \b
     archiver stats --format json
     """
     archive = ctx.archive()
     try:
-        counts = archive.stats()
+        counts = {**archive.stats(), **archive.stats_breakdown()}
     finally:
         archive.close()
     if fmt == "json":
         click.echo(to_json(counts))
-    else:
-        rows = [{"what": key, "count": value} for key, value in counts.items()]
-        click.echo(render(rows, ("what", "count"), fmt))
+        return
+    by_source, by_month = counts.pop("by_source"), counts.pop("by_month")
+    rows = [{"what": key, "count": value} for key, value in counts.items()]
+    click.echo(render(rows, ("what", "count"), fmt))
+    if fmt == "table":
+        click.echo()
+    sources = [{"source": name, **values} for name, values in by_source.items()]
+    columns = ("source", "articles", "oldest", "newest", "images", "image_bytes")
+    click.echo(render(sources, columns, fmt))
+    if fmt == "table":
+        click.echo()
+    months = [{"month": month, "articles": count} for month, count in by_month.items()]
+    click.echo(render(months, ("month", "articles"), fmt))
 
 
 RUN_COLUMNS = ("id", "started_at", "command", "status", "new", "updated", "unchanged", "failed")
@@ -598,6 +590,17 @@ def upgrade(ctx: Context) -> None:
         )
     finally:
         engine.dispose()
+
+
+def _register_archive_commands() -> None:
+    # export and import live in their own module, which imports this one's helpers.
+    from archiver.cli_archive import export_command, import_command
+
+    cli.add_command(export_command)
+    cli.add_command(import_command)
+
+
+_register_archive_commands()
 
 
 def main() -> None:

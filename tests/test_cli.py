@@ -95,7 +95,7 @@ def test_show_json_contract(filled: str) -> None:
     code, out, _ = invoke("--db", filled, "show", "https://example.com/a/1", "--format", "html")
     assert out.strip() == '<p data-x="1">Body 1 谷歌</p>'
     code, out, _ = invoke("--db", filled, "show", "2", "--format", "markdown")
-    assert out.startswith("---\ntitle: 'Keras，亡于谷歌？'\ncategories:\n - '新媒体'")
+    assert out.startswith("\n---\ntitle: 'Keras，亡于谷歌？'\ncategories: \n - 新媒体\n")
 
 
 def test_stats_json_contract(filled: str) -> None:
@@ -105,6 +105,8 @@ def test_stats_json_contract(filled: str) -> None:
     assert counts["articles"] == 2
     assert counts["sources"] == 1
     assert counts["images"] == 0
+    assert counts["by_source"]["example.com"]["articles"] == 2
+    assert counts["by_month"] == {"2021-04": 2}
 
 
 def test_db_upgrade(db_url: str) -> None:

@@ -1184,10 +1184,6 @@ def _filtered(
     return apply_filters(query, filters, session).query
 
 
-def _escape_like(text: str) -> str:
-    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-
-
 def _find_source(session: Session, ident: str) -> Source:
     text = ident.strip()
     source = session.scalars(
