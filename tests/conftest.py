@@ -6,6 +6,7 @@ import json
 import os
 import subprocess
 import sys
+import tempfile
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -79,8 +80,14 @@ class Result:
         return json.loads(self.stdout)
 
 
+_SCRATCH = tempfile.TemporaryDirectory(prefix="archiver-tests-")
+
+
 def run_archiver(*args: str, cwd: Path | None = None, timeout: float = 240) -> Result:
-    """Run the real ``archiver`` command in a subprocess (a crawl needs its own reactor)."""
+    """Run the real ``archiver`` command in a subprocess (a crawl needs its own reactor).
+
+    It runs in a scratch directory unless *cwd* is given, so a default ``./media`` or
+    ``./archive.db`` never lands in the repository."""
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     env.pop("ARCHIVER_DATABASE_URL", None)
     env.pop("ARCHIVER_MEDIA_DIR", None)
@@ -89,7 +96,7 @@ def run_archiver(*args: str, cwd: Path | None = None, timeout: float = 240) -> R
         capture_output=True,
         stdin=subprocess.DEVNULL,
         text=True,
-        cwd=cwd or ROOT,
+        cwd=cwd or _SCRATCH.name,
         env=env,
         timeout=timeout,
         check=False,

@@ -257,3 +257,19 @@ def test_progress_on_a_terminal(mock_site: Any, tmp_path: Path) -> None:
     assert process.returncode == 0
     assert "1 source in" in stdout
     assert b"\r0 sources, 0 new" in terminal  # drawn while the feed was on its way
+
+
+@pytest.mark.postgres
+def test_crawl_into_postgresql(mock_site: Any, postgres_url: str, tmp_path: Path) -> None:
+    urls = [mock_site.url("/feeds/rss2.xml"), mock_site.url("/feeds/jsonfeed11.json")]
+    media = str(tmp_path / "media")
+    first = run_archiver("--db", postgres_url, "--media", media, "crawl", *urls)
+    assert first.returncode == 0, first.stderr
+    rows = search_all(postgres_url)
+    assert rows
+    again = run_archiver("--db", postgres_url, "--media", media, "crawl", *urls)
+    assert " 0 new, 0 updated" in again.stdout
+    assert len(search_all(postgres_url)) == len(rows)
+    article = show(postgres_url, rows[0]["id"])
+    assert article["images"]
+    assert all(i["status"] in ("downloaded", "failed") for i in article["images"])
