@@ -48,6 +48,46 @@ def format_option(choices: tuple[str, ...] = FORMATS, default: str = "table") ->
     )
 
 
+def filter_options(function: F) -> F:
+    """``--source``, ``--category``, ``--author``, ``--since`` and ``--until``, handed to the
+    command as one ``filters`` argument (a ``SearchFilters``; the command sets its query)."""
+
+    @functools.wraps(function)
+    def wrapper(
+        *args: Any,
+        source: str | None,
+        category: str | None,
+        author: str | None,
+        since: str | None,
+        until: str | None,
+        **kwargs: Any,
+    ) -> Any:
+        from archiver.storage.repository import SearchFilters
+
+        kwargs["filters"] = SearchFilters(
+            source=source,
+            category=category,
+            author=author,
+            since=parse_when(since, "--since"),
+            until=parse_when(until, "--until"),
+        )
+        return function(*args, **kwargs)
+
+    options = [
+        click.option("--source", help="Only this source (name or URL)."),
+        click.option("--category", help="Only articles in this category."),
+        click.option("--author", help="Only articles by this author (substring)."),
+        click.option(
+            "--since", help="Published at or after (ISO 8601 date or time, UTC if naive)."
+        ),
+        click.option("--until", help="Published before (ISO 8601 date or time, UTC if naive)."),
+    ]
+    decorated: Any = wrapper
+    for option in reversed(options):
+        decorated = option(decorated)
+    return decorated  # type: ignore[no-any-return]
+
+
 def library_errors(function: F) -> F:
     """Turn the library's errors into one line on stderr and a non-zero exit."""
 
@@ -169,26 +209,12 @@ SEARCH_COLUMNS = ("id", "published", "source", "title")
 
 @cli.command()
 @click.argument("query", required=False)
-@click.option("--source", help="Only this source (name or URL).")
-@click.option("--category", help="Only articles in this category.")
-@click.option("--author", help="Only articles by this author (substring).")
-@click.option("--since", help="Published at or after (ISO 8601 date or time, UTC if naive).")
-@click.option("--until", help="Published before (ISO 8601 date or time, UTC if naive).")
+@filter_options
 @click.option("--limit", type=click.IntRange(min=1), default=50, show_default=True)
 @format_option()
 @pass_context
 @library_errors
-def search(
-    ctx: Context,
-    query: str | None,
-    source: str | None,
-    category: str | None,
-    author: str | None,
-    since: str | None,
-    until: str | None,
-    limit: int,
-    fmt: str,
-) -> None:
+def search(ctx: Context, query: str | None, filters: Any, limit: int, fmt: str) -> None:
     """List archived articles matching QUERY and the filters: the most relevant first, then
     the newest (without QUERY, the newest first).
 
@@ -200,17 +226,7 @@ def search(
     archiver search 'keras -tensorflow since:2021-01-01 category:资讯'
     archiver search --category 36kr --since 2021-04-01 --format json
     """
-    from archiver.storage.repository import SearchFilters
-
-    filters = SearchFilters(
-        query=query,
-        source=source,
-        category=category,
-        author=author,
-        since=parse_when(since, "--since"),
-        until=parse_when(until, "--until"),
-        limit=limit,
-    )
+    filters.query, filters.limit = query, limit
     archive = ctx.archive()
     try:
         rows = archive.search(filters)

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import click
 
-from archiver.cli import Context, library_errors, parse_when, pass_context
+from archiver.cli import Context, filter_options, library_errors, pass_context
 from archiver.output import to_json
 
 
@@ -18,11 +20,7 @@ from archiver.output import to_json
     help="hexo: the seed's layout; jekyll: _posts/; hugo: page bundles; jsonl: every field.",
 )
 @click.option("--query", "-q", metavar="QUERY", help="Only articles matching this search.")
-@click.option("--source", help="Only this source (name or URL).")
-@click.option("--category", help="Only articles in this category.")
-@click.option("--author", help="Only articles by this author (substring).")
-@click.option("--since", help="Published at or after (ISO 8601 date or time, UTC if naive).")
-@click.option("--until", help="Published before (ISO 8601 date or time, UTC if naive).")
+@filter_options
 @click.option(
     "--images",
     type=click.Choice(("remote", "copy")),
@@ -44,11 +42,7 @@ def export_command(
     directory: str,
     fmt: str,
     query: str | None,
-    source: str | None,
-    category: str | None,
-    author: str | None,
-    since: str | None,
-    until: str | None,
+    filters: Any,
     images: str,
     posix_names: bool,
     as_json: bool,
@@ -65,17 +59,8 @@ def export_command(
     from dataclasses import asdict
 
     from archiver.export.site import export_site
-    from archiver.storage.repository import SearchFilters
 
-    filters = SearchFilters(
-        query=query,
-        source=source,
-        category=category,
-        author=author,
-        since=parse_when(since, "--since"),
-        until=parse_when(until, "--until"),
-        limit=None,
-    )
+    filters.query, filters.limit = query, None
     archive = ctx.archive()
     try:
         report = export_site(

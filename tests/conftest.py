@@ -21,6 +21,19 @@ ROOT = Path(__file__).resolve().parent.parent
 SHARED = ROOT.parent / "shared"
 
 
+@pytest.fixture(autouse=True)
+def _strict_normalizers(request: pytest.FixtureRequest) -> Iterator[None]:
+    """In the normalizers' own tests, real errors pass the never-raise guard, so they show."""
+    from archiver.normalize import _safe
+
+    if not request.module.__name__.rsplit(".", 1)[-1].startswith("test_normalize_"):
+        yield
+        return
+    _safe.STRICT = True
+    yield
+    _safe.STRICT = False
+
+
 @pytest.fixture(scope="session")
 def mock_site() -> Iterator[Any]:
     """The mock site (tests/mocksite), served from 127.0.0.1 for the whole session."""

