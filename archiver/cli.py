@@ -33,6 +33,19 @@ class Context:
 
         return Archive(self.database_url)
 
+    def crawl_options(self, *, images: bool) -> Any:
+        """A crawl's options from the global flags: archive, media, verbosity, terminal."""
+        from archiver.crawl import CrawlOptions
+
+        return CrawlOptions(
+            urls=[],
+            images=images,
+            database_url=self.database_url,
+            media_dir=self.media_dir,
+            log_level={0: "WARNING", 1: "INFO"}.get(self.verbose, "DEBUG"),
+            progress=sys.stderr.isatty(),
+        )
+
 
 pass_context = click.make_pass_decorator(Context)
 
@@ -177,18 +190,11 @@ def crawl(
     archiver crawl https://example.com/feed.xml file:///srv/feeds/local.xml
     archiver crawl https://rsshub.app/36kr/news/latest --category 新媒体 --category 36kr
     """
-    from archiver.crawl import CrawlOptions, run_crawl, summary_line
+    from archiver.crawl import run_crawl, summary_line
 
-    options = CrawlOptions(
-        urls=[_as_url(u) for u in urls],
-        categories=categories,
-        timezone=timezone,
-        images=not no_images,
-        database_url=ctx.database_url,
-        media_dir=ctx.media_dir,
-        log_level={0: "WARNING", 1: "INFO"}.get(ctx.verbose, "DEBUG"),
-        progress=sys.stderr.isatty(),
-    )
+    options = ctx.crawl_options(images=not no_images)
+    options.urls = [_as_url(u) for u in urls]
+    options.categories, options.timezone = categories, timezone
     result = run_crawl(options)
     click.echo(summary_line(result))
     if result.failed_sources:
@@ -534,7 +540,7 @@ def run(
     * * * * *  cd /srv/archive && archiver run --due
     archiver run --forever          # for systemd or a container
     """
-    from archiver.crawl import CrawlOptions, summary_line
+    from archiver.crawl import summary_line
     from archiver.scheduler import ForeverLoop, run_sources, select_sources
 
     if sum((due, every, bool(names))) > 1:
@@ -550,15 +556,7 @@ def run(
         if not chosen:
             click.echo("Nothing is due.")
             return
-        options = CrawlOptions(
-            urls=[],
-            images=not no_images,
-            database_url=ctx.database_url,
-            media_dir=ctx.media_dir,
-            log_level={0: "WARNING", 1: "INFO"}.get(ctx.verbose, "DEBUG"),
-            progress=sys.stderr.isatty(),
-        )
-        skipped, result = run_sources(archive, chosen, options)
+        skipped, result = run_sources(archive, chosen, ctx.crawl_options(images=not no_images))
     finally:
         archive.close()
     if skipped:
