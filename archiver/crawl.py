@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Sequence
-from dataclasses import dataclass, field
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import datetime
 from typing import Any
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -28,6 +29,13 @@ class SourceConfig:
     timezone: str | None = None
     etag: str | None = None
     last_modified: str | None = None
+    kind: str | None = None
+    """What the source was last time (``rss``, ``sitemap``, ``page``...), if known: a known
+    feed that answers with an HTML page has failed, it is not archived as a page."""
+    archived_pages: Mapping[str, datetime] = field(default_factory=dict, compare=False, hash=False)
+    """For a sitemap source: when each page it archived was last fetched, by the article's
+    URL and canonical URL. A page the sitemap lists with a ``lastmod`` no newer costs no
+    request (filled by ``run_crawl`` from ``Archive.archived_pages``)."""
 
 
 @dataclass
@@ -135,7 +143,11 @@ def run_crawl(options: CrawlOptions) -> CrawlResult:
     check_timezone(options.timezone)
     settings = crawl_settings(options)
     # Open (and create or upgrade) the archive first, so a bad URL fails before any fetch.
-    Archive(settings.get("ARCHIVER_DATABASE_URL")).close()
+    archive = Archive(settings.get("ARCHIVER_DATABASE_URL"))
+    try:
+        sources = with_archived_pages(archive, options)
+    finally:
+        archive.close()
 
     from scrapy.crawler import CrawlerProcess
 
@@ -148,7 +160,7 @@ def run_crawl(options: CrawlOptions) -> CrawlResult:
         crawler,
         url=list(options.urls),
         category=list(options.categories),
-        sources=list(options.sources),
+        sources=sources,
     )
     process.start()
     seconds = time.monotonic() - started
@@ -164,6 +176,28 @@ def run_crawl(options: CrawlOptions) -> CrawlResult:
         archive.close()
 
 
+def with_archived_pages(archive: Archive, options: CrawlOptions) -> list[SourceConfig]:
+    """The crawl's source configurations, each sitemap source given the pages it archived
+    (the spider never reads the database). An ad-hoc URL that is a known sitemap source gets
+    a configuration of its own, with the crawl's categories and zone."""
+    known = {config.url: config for config in options.sources}
+    urls = [*known, *(u for u in options.urls if u not in known)]
+    pages = archive.archived_pages(urls)
+    sources = [replace(c, archived_pages=pages.get(c.url, {})) for c in options.sources]
+    sources.extend(
+        SourceConfig(
+            url=url,
+            categories=tuple(options.categories),
+            timezone=options.timezone,
+            kind="sitemap",
+            archived_pages=pages[url],
+        )
+        for url in options.urls
+        if url not in known and url in pages
+    )
+    return sources
+
+
 def summary_line(result: CrawlResult) -> str:
     """The one line every crawl ends with."""
     run = result.run
@@ -175,6 +209,11 @@ def summary_line(result: CrawlResult) -> str:
     )
     if run.not_modified:
         line += f", {run.not_modified} not modified"
+    skipped = int(result.stats.get("archiver/pages/unchanged", 0))
+    if skipped:
+        line += (
+            f", {skipped} page{'s' if skipped != 1 else ''} unchanged since archived (not fetched)"
+        )
     unreadable = int(result.stats.get("archiver/dates/unparseable", 0))
     if unreadable:
         line += f", {unreadable} unreadable date{'s' if unreadable != 1 else ''} (kept raw)"

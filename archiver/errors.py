@@ -19,5 +19,9 @@ class FeedParseError(ArchiverError):
     """A document could not be read as a feed at all (nothing was recovered)."""
 
 
+class PageParseError(ArchiverError):
+    """A document could not be read as an article page (not HTML, or nothing article-like)."""
+
+
 class NotFoundError(ArchiverError):
     """An article, source or run asked for by id, URL or name does not exist."""

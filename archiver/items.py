@@ -73,8 +73,11 @@ class ArticleItem:
     """Enclosures and media images named outside the body, in document order."""
     language_raw: str | None = None
     """The declared language (entry, else feed): ``zh-cn``, ``en-US``..."""
+    og_image: str | None = None
+    """An article page's Open Graph image (``og:image``, else its JSON-LD or Twitter card
+    image), absolute, as the page named it; a head image candidate after the feed's media."""
     feed_title: str | None = None
-    """The title of the feed the entry came from."""
+    """The title of the feed the entry came from (for a page: its ``og:site_name``)."""
     feed_link: str | None = None
     """The site link of the feed the entry came from."""
     parse_errors: list[str] = field(default_factory=list)
@@ -104,6 +107,8 @@ class ArticleItem:
     """Source categories first, then the entry's, trimmed and de-duplicated."""
     tags: list[str] = field(default_factory=list)
     canonical_url: str | None = None
+    """The article's canonical URL. A page spider sets it from ``<link rel=canonical>``
+    (absolute, as written); the front-matter pipeline canonicalizes it, else uses ``url``."""
     summary: str | None = None
     content_text: str | None = None
     headimg: str | None = None

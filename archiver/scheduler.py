@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -15,10 +16,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from types import FrameType
+from urllib.parse import urlsplit
 
 from archiver import __version__
 from archiver.crawl import CrawlOptions, CrawlResult, SourceConfig, check_source_url, run_crawl
-from archiver.errors import ArchiverError, ConfigurationError
+from archiver.errors import ArchiverError, ConfigurationError, FeedParseError, PageParseError
 from archiver.storage.repository import Archive, SourceRecord
 
 logger = logging.getLogger(__name__)
@@ -26,6 +28,8 @@ logger = logging.getLogger(__name__)
 DEFAULT_LEASE_SECONDS = 30 * 60
 """How long a run holds its sources; a killed run's sources are free again after this."""
 FOREVER_POLL_SECONDS = 60
+PROBE_MAX_BYTES = 20 * 1024 * 1024
+"""The most of a source that ``sources add`` reads (and unzips) to check it."""
 """The longest ``run --forever`` sleeps before it looks for due sources again."""
 
 
@@ -50,13 +54,65 @@ def probe_source(url: str, timeout: float = 20) -> Probe:
     try:
         # The scheme was checked above: http, https or file, as for crawls.
         with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310
-            body = response.read(20 * 1024 * 1024)
+            body = response.read(PROBE_MAX_BYTES)
             content_type = response.headers.get("Content-Type")
             final_url = response.geturl()
     except OSError as exc:
         raise ArchiverError(f"cannot fetch {url}: {exc}") from exc
-    feed = parse_feed(body, final_url, content_type=content_type)
+    sitemap = _probe_sitemap(body, final_url)
+    if sitemap is not None:
+        return sitemap
+    try:
+        feed = parse_feed(body, final_url, content_type=content_type)
+    except FeedParseError:
+        # Not a feed: an article page is a source too (an HTML page announcing a feed is
+        # not checked further here; its crawl follows the link).
+        page = _probe_page(body, final_url, content_type)
+        if page is None:
+            raise
+        return page
     return Probe(kind=feed.kind, title=feed.title, entries=len(feed.entries))
+
+
+def _probe_sitemap(body: bytes, url: str) -> Probe | None:
+    """A sitemap (or a robots.txt naming sitemaps), with the number of entries it lists."""
+    from archiver.sitemaps import parse_robots, parse_sitemap, sniff_sitemap, unzip_sitemap
+
+    try:
+        unzipped = unzip_sitemap(body, max_size=PROBE_MAX_BYTES)
+        if sniff_sitemap(unzipped) is not None:
+            sitemap = parse_sitemap(unzipped, url)
+        elif urlsplit(url).path.endswith("/robots.txt"):
+            sitemap = parse_robots(unzipped, url)
+            if not sitemap.entries:
+                return None
+        else:
+            return None
+    except FeedParseError:
+        return None
+    return Probe(kind="sitemap", title=None, entries=len(sitemap.entries))
+
+
+def _probe_page(body: bytes, url: str, content_type: str | None) -> Probe | None:
+    from archiver.pages import parse_article_page
+
+    if _announces_feed(body):
+        return None
+    try:
+        item = parse_article_page(body, url, content_type=content_type)
+    except PageParseError:
+        return None
+    return Probe(kind="page", title=item.title_raw, entries=1)
+
+
+_FEED_LINK = re.compile(
+    rb"<link[^>]+(?:application/(?:rss|atom|rdf)\+xml|application/feed\+json)", re.IGNORECASE
+)
+
+
+def _announces_feed(body: bytes) -> bool:
+    """Whether an HTML page names a feed with ``<link rel=alternate>`` (a crawl follows it)."""
+    return _FEED_LINK.search(body, 0, 1 << 20) is not None
 
 
 def select_sources(
@@ -95,6 +151,7 @@ def run_sources(
             timezone=s.timezone,
             etag=s.etag,
             last_modified=s.last_modified,
+            kind=s.kind,
         )
         for s in mine
     ]

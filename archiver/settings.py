@@ -37,6 +37,23 @@ ARCHIVER_TRACKING_PARAMS: list[str] = []
 """Extra query parameters to strip from article URLs, beside the built-in list in
 ``archiver.normalize.urls.DEFAULT_TRACKING_PARAMS`` (``name`` or ``prefix*``)."""
 
+# -- pages and sitemaps ----------------------------------------------------------------------
+
+
+def _environment_int(name: str, default: int) -> int:
+    value = os.environ.get(name, "").strip()
+    return int(value) if value.isdigit() else default
+
+
+ARCHIVER_SITEMAP_MAX_PAGES = _environment_int("ARCHIVER_SITEMAP_MAX_PAGES", 1000)
+"""Pages fetched per sitemap source and crawl, newest ``lastmod`` (or news publication date)
+first. Pages already archived and unchanged since do not count, so later crawls go on to
+older pages."""
+
+ARCHIVER_SITEMAP_MAX_SITEMAPS = _environment_int("ARCHIVER_SITEMAP_MAX_SITEMAPS", 50)
+"""Sitemaps a sitemap index (or robots.txt) is followed to per source and crawl, newest
+``lastmod`` first."""
+
 # -- images ----------------------------------------------------------------------------------
 
 ARCHIVER_IMAGES_ENABLED = True

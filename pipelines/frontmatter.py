@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import urlsplit
 
 from scrapy.crawler import Crawler
 
@@ -74,10 +75,13 @@ class FrontMatterPipeline:
         item.categories = clean_terms([*item.source_categories, *item.categories_raw])
         item.tags = clean_terms(item.categories_raw)
         item.url = canonicalize_url(item.url, tracking_params=self.tracking_params) or item.url
-        item.canonical_url = item.canonical_url or item.url
+        item.canonical_url = self.canonical_url(item) or item.url
         item.summary = make_summary(item.summary_html, item.content_text)
         item.headimg, item.thumbnail = choose_head_image(
-            media=item.media, content_html=item.content_html, base_url=item.base_url or item.url
+            media=item.media,
+            content_html=item.content_html,
+            base_url=item.base_url or item.url,
+            og_image=item.og_image,
         )
         origin = detect_origin(item.content_html, url=item.url, canonical_url=item.canonical_url)
         if origin is not None:
@@ -91,3 +95,22 @@ class FrontMatterPipeline:
             published_raw=item.published_raw,
         )
         item.content_hash = content_hash(item)
+
+    def canonical_url(self, item: ArticleItem) -> str | None:
+        """The canonical form of the URL a page declared canonical (``<link rel=canonical>``),
+        or None when it declared none or one that cannot be used: a placeholder, a non-HTTP
+        URL, or the site's home page named by a page that is not the home page (a common
+        template mistake that would make every page of a site one article)."""
+        if not item.canonical_url:
+            return None
+        canonical = canonicalize_url(
+            item.canonical_url,
+            base=item.base_url or item.url,
+            tracking_params=self.tracking_params,
+        )
+        if canonical is None:
+            return None
+        if urlsplit(canonical).path == "/" and urlsplit(item.url).path not in ("", "/"):
+            logger.debug("%s names the home page %s as canonical; ignored", item.url, canonical)
+            return None
+        return canonical

@@ -1,24 +1,37 @@
-"""The feed spider: fetches RSS, Atom and JSON feeds and yields one ArticleItem per entry."""
+"""The feed spider: feeds, sitemaps and article pages in, one raw ArticleItem per article out."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
 from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
-from urllib.parse import urljoin
+from typing import Any, Self
+from urllib.parse import urljoin, urlsplit
 
 import scrapy
+from scrapy.crawler import Crawler
 from scrapy.http import Request, Response, TextResponse
 from twisted.python.failure import Failure
 
 from archiver.crawl import SourceConfig, check_source_url
-from archiver.errors import FeedParseError
+from archiver.errors import FeedParseError, PageParseError
 from archiver.feeds import ParsedFeed, parse_feed
 from archiver.items import ArticleItem
+from archiver.normalize.urls import DEFAULT_TRACKING_PARAMS, canonicalize_url
+from archiver.pages import parse_article_page
 from archiver.schedule import parse_cache_control, parse_retry_after
 from archiver.signals import SourceOutcome, source_fetched
+from archiver.sitemaps import (
+    ParsedSitemap,
+    SitemapEntry,
+    newest_first,
+    parse_robots,
+    parse_sitemap,
+    sniff_sitemap,
+    unzip_sitemap,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -32,6 +45,46 @@ FEED_LINK_TYPES = (
     "application/xml",
 )
 
+FEED_KINDS = frozenset({"rss", "rdf", "atom", "json", "rsshub"})
+"""Source kinds that are feeds: such a known source answering with an HTML page has failed."""
+
+NOT_PAGE_TYPES = (
+    "application/rss+xml",
+    "application/atom+xml",
+    "application/rdf+xml",
+    "application/feed+json",
+    "application/json",
+)
+"""A document served as one of these that is not a feed is a broken feed, not a page."""
+
+MAX_SITEMAP_DEPTH = 3
+"""Sitemap indexes followed within one another (sitemaps.org allows one level)."""
+
+MAX_REPORTED_FAILURES = 5
+"""Failed pages named in a sitemap source's error text; the rest are counted."""
+
+
+@dataclass
+class SitemapCrawl:
+    """One sitemap source in flight: the sitemaps read, the pages listed, how the pages went."""
+
+    source_url: str
+    outcome: SourceOutcome
+    pending_sitemaps: int = 0
+    sitemaps: set[str] = field(default_factory=set)
+    """Every sitemap URL of the source met so far (an index naming itself is read once)."""
+    sitemaps_followed: int = 0
+    entries: dict[str, SitemapEntry] = field(default_factory=dict)
+    """Pages listed, by canonical URL (a page listed twice keeps its newest date)."""
+    errors: list[str] = field(default_factory=list)
+    """Problems with the sitemaps themselves."""
+    pending_pages: int = 0
+    archived: int = 0
+    failures: list[str] = field(default_factory=list)
+    unchanged: int = 0
+    left_out: int = 0
+    pages_requested: bool = False
+
 
 def split_urls(value: str | list[str] | tuple[str, ...] | None) -> list[str]:
     """Spider arguments come as one string from ``-a url=...``; allow several, space or
@@ -44,11 +97,15 @@ def split_urls(value: str | list[str] | tuple[str, ...] | None) -> list[str]:
 
 
 class FeedSpider(scrapy.Spider):
-    """Fetch each feed URL once, yield its entries raw, and report how each source went.
+    """Fetch each source URL once, yield its articles raw, and report how each source went.
 
-    Arguments: ``url`` (one or more URLs, space or comma separated), ``category``
-    (comma separated, placed first on every article) and ``timezone`` (IANA zone for naive
-    dates). They default to the ``ARCHIVER_CATEGORIES`` / ``ARCHIVER_TIMEZONE`` settings.
+    What a URL is, is read from what it answers: a feed (its entries), an HTML page that
+    announces a feed (that feed), a sitemap, sitemap index or robots.txt naming sitemaps (the
+    pages they list, newest first, at most ``ARCHIVER_SITEMAP_MAX_PAGES``), else an article
+    page (one article). Arguments: ``url`` (one or more URLs, space or comma separated),
+    ``category`` (comma separated, placed first on every article) and ``timezone`` (IANA
+    zone for naive dates). They default to the ``ARCHIVER_CATEGORIES`` /
+    ``ARCHIVER_TIMEZONE`` settings.
     """
 
     name = "feed"
@@ -72,6 +129,22 @@ class FeedSpider(scrapy.Spider):
             raise ValueError("the feed spider needs at least one URL: -a url=https://...")
         self.categories = [c.strip() for c in split_urls(category)] if category else None
         self.timezone = timezone
+        self.sitemap_crawls: dict[str, SitemapCrawl] = {}
+        self.max_pages = 1000
+        self.max_sitemaps = 50
+        self.max_sitemap_bytes = 0
+        self.tracking_params: tuple[str, ...] = DEFAULT_TRACKING_PARAMS
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> Self:
+        spider = super().from_crawler(crawler, *args, **kwargs)
+        settings = crawler.settings
+        spider.max_pages = settings.getint("ARCHIVER_SITEMAP_MAX_PAGES", 1000)
+        spider.max_sitemaps = settings.getint("ARCHIVER_SITEMAP_MAX_SITEMAPS", 50)
+        spider.max_sitemap_bytes = settings.getint("DOWNLOAD_MAXSIZE", 0)
+        extra = settings.getlist("ARCHIVER_TRACKING_PARAMS")
+        spider.tracking_params = (*DEFAULT_TRACKING_PARAMS, *extra)
+        return spider
 
     async def start(self) -> AsyncIterator[Request]:
         if self.categories is None:
@@ -82,10 +155,12 @@ class FeedSpider(scrapy.Spider):
 
     def feed_request(self, url: str, *, source_url: str, **meta: Any) -> Request:
         """The request for a feed: conditional when the source's validators are known
-        (RFC 9110 §13.1), so an unchanged feed costs a 304 and no parsing."""
+        (RFC 9110 §13.1), so an unchanged feed costs a 304 and no parsing. A sitemap source
+        is fetched whole: an unchanged index can name sitemaps that changed, and what costs is
+        its pages, which are skipped when unchanged."""
         headers = {}
         config = self.source_configs.get(source_url)
-        if config is not None and url == source_url:
+        if config is not None and url == source_url and config.kind != "sitemap":
             if config.etag:
                 headers["If-None-Match"] = config.etag
             if config.last_modified:
@@ -102,7 +177,8 @@ class FeedSpider(scrapy.Spider):
     async def parse(
         self, response: Response, **kwargs: Any
     ) -> AsyncIterator[ArticleItem | Request]:
-        """Read the feed and yield its entries; an HTML page is searched for its feed link.
+        """Read the source: a sitemap, a feed (an HTML page is searched for its feed link),
+        else an article page.
 
         Parsing runs in a thread: a large feed takes a fraction of a second that the reactor
         spends on other downloads instead."""
@@ -126,6 +202,17 @@ class FeedSpider(scrapy.Spider):
             self.report(outcome)
             return
         fetched_at = datetime.now(UTC)
+        sitemap = await self.read_sitemap(response, outcome, root=True)
+        if sitemap is not None:
+            crawl = SitemapCrawl(source_url, outcome)
+            self.sitemap_crawls[source_url] = crawl
+            crawl.sitemaps.add(response.url)
+            for request in self.follow_sitemap(crawl, sitemap, response.url, depth=0):
+                yield request
+            return
+        if outcome.status == "failed":  # a gzip body that could not be read
+            self.report(outcome)
+            return
         try:
             feed = await asyncio.to_thread(
                 parse_feed,
@@ -142,6 +229,10 @@ class FeedSpider(scrapy.Spider):
                     yield self.feed_request(
                         link, source_url=source_url, discovered_from=response.url
                     )
+                return
+            if self.may_be_page(response):
+                async for item in self.archive_page(response, outcome, fetched_at, exc):
+                    yield item
                 return
             outcome.status = "failed"
             outcome.error = str(exc)
@@ -164,15 +255,273 @@ class FeedSpider(scrapy.Spider):
         """The feed's entries, ready for the pipelines: the source's settings attached, and
         relative URLs in their content resolving against the feed's URL (unless xml:base
         said otherwise)."""
-        config = self.source_configs.get(source_url)
-        categories = list(config.categories) if config else list(self.categories or [])
-        timezone = config.timezone if config else self.timezone
         for item in feed.entries:
             item.base_url = item.base_url or feed_url
-            item.source_url = source_url
-            item.source_categories = categories
-            item.source_timezone = timezone
-            yield item
+            yield self.attach_source(item, source_url)
+
+    # -- article pages ----------------------------------------------------------------------
+
+    def may_be_page(self, response: Response) -> bool:
+        """Whether a document that is not a feed may be read as an article page: not when it
+        answers a feed's discovered link, when the source is known to be a feed, or when it
+        is served as a feed (HTML in a feed's clothes is a broken feed)."""
+        if response.meta.get("discovered_from"):
+            return False
+        config = self.source_configs.get(response.meta["source_url"])
+        if config is not None and config.kind in FEED_KINDS:
+            return False
+        media_type = (_header(response, "Content-Type") or "").split(";")[0].strip().lower()
+        return media_type not in NOT_PAGE_TYPES
+
+    async def archive_page(
+        self,
+        response: Response,
+        outcome: SourceOutcome,
+        fetched_at: datetime,
+        feed_error: FeedParseError,
+    ) -> AsyncIterator[ArticleItem]:
+        """The source is one article page: archive it (source kind ``page``)."""
+        outcome.kind = "page"
+        try:
+            item = await self.read_page(response, fetched_at)
+        except PageParseError as exc:
+            outcome.status = "failed"
+            outcome.error = f"{feed_error}; nor an article page ({exc})"
+            self.report(outcome)
+            return
+        outcome.title = item.title_raw
+        outcome.entries = 1
+        if item.parse_errors:
+            outcome.status = "partial"
+            outcome.error = "; ".join(item.parse_errors)
+        self.report(outcome)
+        yield self.attach_source(item, outcome.url)
+
+    async def read_page(self, response: Response, fetched_at: datetime) -> ArticleItem:
+        """The page as a raw article; its URL is where redirects led."""
+        return await asyncio.to_thread(
+            parse_article_page,
+            response.body,
+            response.url,
+            content_type=_header(response, "Content-Type"),
+            fetched_at=fetched_at,
+        )
+
+    def attach_source(self, item: ArticleItem, source_url: str) -> ArticleItem:
+        """The source's settings on an item: its URL, categories and time zone."""
+        config = self.source_configs.get(source_url)
+        item.source_url = source_url
+        item.source_categories = list(config.categories) if config else list(self.categories or [])
+        item.source_timezone = config.timezone if config else self.timezone
+        return item
+
+    # -- sitemaps ----------------------------------------------------------------------------
+
+    async def read_sitemap(
+        self, response: Response, outcome: SourceOutcome, *, root: bool
+    ) -> ParsedSitemap | None:
+        """The response as a sitemap (gzip or not; also a root ``robots.txt`` naming
+        sitemaps), or None when it is not one. Detection is by the root element, not the
+        URL. A gzip body that cannot be unzipped fails *outcome*."""
+        try:
+            body = unzip_sitemap(response.body, max_size=self.max_sitemap_bytes)
+        except FeedParseError as exc:
+            outcome.status, outcome.error = "failed", str(exc)
+            return None
+        if sniff_sitemap(body) is not None:
+            try:
+                return await asyncio.to_thread(parse_sitemap, body, response.url)
+            except FeedParseError as exc:
+                outcome.status, outcome.error = "failed", str(exc)
+                return None
+        if root and urlsplit(response.url).path.endswith("/robots.txt"):
+            robots = parse_robots(body, response.url)
+            return robots if robots.entries else None
+        return None
+
+    def follow_sitemap(
+        self, crawl: SitemapCrawl, sitemap: ParsedSitemap, url: str, *, depth: int
+    ) -> Iterator[Request]:
+        """An index's sitemaps are requested (newest first, within the bound); a urlset's
+        pages are collected. When no sitemap of the source is left to read, its pages are."""
+        crawl.outcome.kind = "sitemap"
+        crawl.errors.extend(f"{url}: {error}" for error in sitemap.errors)
+        if sitemap.kind == "urlset":
+            for entry in sitemap.entries:
+                if not self.may_follow(entry.url, crawl.source_url):
+                    continue
+                key = canonicalize_url(entry.url, tracking_params=self.tracking_params)
+                if key is None:
+                    continue
+                known = crawl.entries.get(key)
+                crawl.entries[key] = _merge_entries(known, entry) if known else entry
+        elif depth >= MAX_SITEMAP_DEPTH:
+            crawl.errors.append(f"{url}: sitemap indexes nested too deep; not followed")
+        else:
+            for entry in newest_first(sitemap.entries):
+                if entry.url in crawl.sitemaps or not self.may_follow(entry.url, crawl.source_url):
+                    continue
+                if crawl.sitemaps_followed >= self.max_sitemaps:
+                    crawl.errors.append(
+                        f"more than {self.max_sitemaps} sitemaps; the oldest were not read"
+                    )
+                    break
+                crawl.sitemaps.add(entry.url)
+                crawl.sitemaps_followed += 1
+                crawl.pending_sitemaps += 1
+                yield Request(
+                    entry.url,
+                    callback=self.parse_sitemap,
+                    errback=self.sitemap_failed,
+                    dont_filter=True,
+                    meta={"source_url": crawl.source_url, "sitemap_depth": depth + 1},
+                )
+        if crawl.pending_sitemaps == 0:
+            yield from self.request_pages(crawl)
+
+    def may_follow(self, url: str, source_url: str) -> bool:
+        """http(s) links only; ``file:`` ones only from a sitemap read from disk."""
+        scheme = urlsplit(url).scheme.lower()
+        return scheme in ("http", "https") or (
+            scheme == "file" and urlsplit(source_url).scheme.lower() == "file"
+        )
+
+    async def parse_sitemap(self, response: Response, **kwargs: Any) -> AsyncIterator[Request]:
+        """A sitemap named by the source's index (or robots.txt)."""
+        crawl = self.sitemap_crawls[response.meta["source_url"]]
+        crawl.pending_sitemaps -= 1
+        problem = SourceOutcome(url=response.url)
+        sitemap = await self.read_sitemap(response, problem, root=False)
+        if sitemap is None:
+            crawl.errors.append(f"{response.url}: {problem.error or 'not a sitemap'}")
+            sitemap = ParsedSitemap(kind="urlset")
+        for request in self.follow_sitemap(
+            crawl, sitemap, response.url, depth=response.meta["sitemap_depth"]
+        ):
+            yield request
+
+    def sitemap_failed(self, failure: Failure) -> Iterator[Request]:
+        """A sitemap of the source could not be fetched: recorded; the others go on."""
+        request = failure.request  # type: ignore[attr-defined]
+        crawl = self.sitemap_crawls[request.meta["source_url"]]
+        crawl.pending_sitemaps -= 1
+        crawl.errors.append(describe_failure(failure))
+        logger.warning("Cannot fetch sitemap %s: %s", request.url, crawl.errors[-1])
+        if crawl.pending_sitemaps == 0:
+            yield from self.request_pages(crawl)
+
+    def request_pages(self, crawl: SitemapCrawl) -> Iterator[Request]:
+        """The source's pages, newest first: those archived and unchanged since (the
+        sitemap's date no newer than the archived copy, or no date at all) cost no request;
+        at most ``ARCHIVER_SITEMAP_MAX_PAGES`` of the rest are fetched."""
+        if crawl.pages_requested:
+            return
+        crawl.pages_requested = True
+        config = self.source_configs.get(crawl.source_url)
+        archived = config.archived_pages if config else {}
+        chosen: list[SitemapEntry] = []
+        for key, entry in sorted(
+            crawl.entries.items(), key=lambda pair: _newest_first_key(pair[1])
+        ):
+            last_fetched = archived.get(key)
+            if last_fetched is not None and (entry.date is None or entry.date <= last_fetched):
+                crawl.unchanged += 1
+            elif len(chosen) < self.max_pages:
+                chosen.append(entry)
+            else:
+                crawl.left_out += 1
+        stats = self.crawler.stats
+        stats.inc_value("archiver/pages/unchanged", crawl.unchanged)
+        stats.inc_value("archiver/pages/left_out", crawl.left_out)
+        if crawl.left_out:
+            logger.info(
+                "%s lists %d more pages than ARCHIVER_SITEMAP_MAX_PAGES (%d): left for later",
+                crawl.source_url,
+                crawl.left_out,
+                self.max_pages,
+            )
+        if not chosen:
+            self.finish_sitemap(crawl)
+            return
+        crawl.pending_pages = len(chosen)
+        # Until its pages are in, the source stands as interrupted; finish_sitemap replaces it.
+        interim = SourceOutcome(url=crawl.source_url, kind="sitemap", status="partial")
+        interim.error = "interrupted before its pages were fetched"
+        self.crawler.signals.send_catch_log(source_fetched, outcome=interim, spider=self)
+        for position, entry in enumerate(chosen):
+            yield Request(
+                entry.url,
+                callback=self.parse_page,
+                errback=self.page_failed,
+                dont_filter=True,
+                priority=-position,  # newest first, whatever the scheduler's queue order
+                meta={"source_url": crawl.source_url, "sitemap_entry": entry},
+            )
+
+    async def parse_page(self, response: Response, **kwargs: Any) -> AsyncIterator[ArticleItem]:
+        """A page a sitemap listed: one article (source kind ``sitemap``)."""
+        crawl = self.sitemap_crawls[response.meta["source_url"]]
+        entry: SitemapEntry = response.meta["sitemap_entry"]
+        try:
+            item = await self.read_page(response, datetime.now(UTC))
+        except PageParseError as exc:
+            self.page_done(crawl, f"{response.url}: {exc}")
+            return
+        item.source_kind = "sitemap"
+        # What the page leaves out, a news sitemap may say.
+        item.title_raw = item.title_raw or entry.news_title
+        item.published_raw = item.published_raw or entry.news_published_raw
+        item.updated_raw = item.updated_raw or entry.lastmod_raw
+        item.categories_raw = item.categories_raw or list(entry.news_keywords)
+        crawl.archived += 1
+        self.page_done(crawl)
+        yield self.attach_source(item, crawl.source_url)
+
+    def page_done(self, crawl: SitemapCrawl, failure: str | None = None) -> None:
+        """One page of a sitemap source is settled; the last one reports the source."""
+        if failure is not None:
+            crawl.failures.append(failure)
+            self.crawler.stats.inc_value("archiver/pages/failed")
+        crawl.pending_pages -= 1
+        if crawl.pending_pages == 0:
+            self.finish_sitemap(crawl)
+
+    def page_failed(self, failure: Failure) -> None:
+        """A page could not be fetched: counted as a failed entry of its sitemap source."""
+        request = failure.request  # type: ignore[attr-defined]
+        reason = describe_failure(failure)
+        logger.warning("Cannot fetch page %s: %s", request.url, reason)
+        self.page_done(self.sitemap_crawls[request.meta["source_url"]], reason)
+
+    def finish_sitemap(self, crawl: SitemapCrawl) -> None:
+        """Report the sitemap source: ``ok``; ``partial`` when a sitemap or some pages
+        failed; ``failed`` when no page could be archived of those tried, or the sitemaps
+        listed nothing because they all failed."""
+        outcome = crawl.outcome
+        outcome.kind = "sitemap"
+        outcome.entries = crawl.archived
+        tried = crawl.archived + len(crawl.failures)
+        problems = list(crawl.errors)
+        if crawl.failures:
+            named = "; ".join(crawl.failures[:MAX_REPORTED_FAILURES])
+            more = len(crawl.failures) - MAX_REPORTED_FAILURES
+            problems.append(
+                f"{len(crawl.failures)} of {tried} pages failed: {named}"
+                + (f"; and {more} more" if more > 0 else "")
+            )
+        nothing_listed = not crawl.entries and bool(crawl.errors) and crawl.sitemaps_followed > 0
+        if (tried and not crawl.archived) or nothing_listed:
+            outcome.status = "failed"
+        elif problems:
+            outcome.status = "partial"
+        outcome.error = "; ".join(problems) or None
+        if crawl.unchanged:
+            outcome.warnings.append(f"{crawl.unchanged} pages unchanged since archived")
+        if crawl.left_out:
+            outcome.warnings.append(f"{crawl.left_out} pages left for later crawls")
+        self.report(outcome)
+
+    # -- feeds -------------------------------------------------------------------------------
 
     def discover_feeds(self, response: Response) -> list[str]:
         """Feed URLs an HTML page announces with ``<link rel="alternate">``."""
@@ -221,3 +570,25 @@ def describe_failure(failure: Failure) -> str:
 def _header(response: Response, name: str) -> str | None:
     value = response.headers.get(name)
     return value.decode("latin-1") if value else None
+
+
+def _newest_first_key(entry: SitemapEntry) -> tuple[int, float]:
+    """Sort key: dated entries newest first, then undated ones (sorted() keeps their order)."""
+    date = entry.date
+    return (0, -date.timestamp()) if date is not None else (1, 0.0)
+
+
+def _merge_entries(known: SitemapEntry, other: SitemapEntry) -> SitemapEntry:
+    """One page listed twice (a urlset and a news sitemap): the newest date, every detail."""
+    newest = known if (other.date is None or (known.date and known.date >= other.date)) else other
+    oldest = other if newest is known else known
+    return SitemapEntry(
+        url=newest.url,
+        lastmod_raw=newest.lastmod_raw or oldest.lastmod_raw,
+        lastmod=newest.lastmod or oldest.lastmod,
+        news_title=newest.news_title or oldest.news_title,
+        news_published_raw=newest.news_published_raw or oldest.news_published_raw,
+        news_published=newest.news_published or oldest.news_published,
+        news_keywords=newest.news_keywords or oldest.news_keywords,
+        images=newest.images or oldest.images,
+    )

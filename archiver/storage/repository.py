@@ -1092,6 +1092,37 @@ class Archive:
                         by_month[key] = by_month.get(key, 0) + 1
             return {"by_source": by_source, "by_month": dict(sorted(by_month.items()))}
 
+    # -- pages --
+
+    def archived_pages(self, source_urls: Sequence[str]) -> dict[str, dict[str, datetime]]:
+        """For each sitemap source among *source_urls*: when each page it archived was last
+        fetched (``last_seen``, UTC), by the article's URL and by its canonical URL.
+
+        ``{source URL: {page URL: last fetched}}``; sources that are unknown or not sitemaps
+        are left out, a known sitemap source without articles maps to ``{}``. Read-only:
+        the crawl runner hands it to the spider, which never reads the database.
+        """
+        found: dict[str, dict[str, datetime]] = {}
+        urls = list(dict.fromkeys(source_urls))
+        with self.session() as session:
+            for start in range(0, len(urls), 500):  # bound the statement's parameters
+                chunk = urls[start : start + 500]
+                for url in session.scalars(
+                    select(Source.url).where(Source.url.in_(chunk), Source.kind == "sitemap")
+                ):
+                    found[url] = {}
+                rows = session.execute(
+                    select(Source.url, Article.url, Article.canonical_url, Article.last_seen)
+                    .join(Article, Article.source_id == Source.id)
+                    .where(Source.url.in_(chunk), Source.kind == "sitemap")
+                )
+                for source_url, url, canonical_url, last_seen in rows:
+                    pages = found[source_url]
+                    for key in (url, canonical_url):
+                        if key and (key not in pages or pages[key] < last_seen):
+                            pages[key] = last_seen
+        return found
+
 
 # -- helpers ---------------------------------------------------------------------------------
 

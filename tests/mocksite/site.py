@@ -1121,6 +1121,46 @@ class Site:
             XML,
             news_sitemap,
         )
+        self.add_static(
+            "/sitemaps/articles.xml.gz",
+            "sitemaps",
+            "The articles urlset gzip-compressed, served as application/gzip (no "
+            "Content-Encoding), as sitemap.xml.gz files are.",
+            "application/gzip",
+            lambda base: gzip.compress(articles_sitemap(base), mtime=0),
+        )
+
+        def broken_sitemap(base: str) -> bytes:
+            urls = "".join(
+                f"<url><loc>{base}{path}</loc><lastmod>2021-05-01</lastmod></url>\n"
+                for path in ("/articles/keras.html", "/broken/404.xml", "/images/photo.png")
+            )
+            return (
+                '<?xml version="1.0" encoding="UTF-8"?>\n'
+                '<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">\n'
+                f"{urls}</urlset>\n"
+            ).encode()
+
+        self.add_static(
+            "/sitemaps/broken.xml",
+            "sitemaps",
+            "urlset listing one article page, a 404 and a PNG image (two pages that fail).",
+            XML,
+            broken_sitemap,
+        )
+        self.add_static(
+            "/sitemaps/broken-index.xml",
+            "sitemaps",
+            "Sitemap index naming /sitemaps/broken.xml and /sitemaps/missing.xml (a 404).",
+            XML,
+            lambda base: (
+                '<?xml version="1.0" encoding="UTF-8"?>\n'
+                '<sitemapindex xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">\n'
+                f"<sitemap><loc>{base}/sitemaps/broken.xml</loc></sitemap>\n"
+                f"<sitemap><loc>{base}/sitemaps/missing.xml</loc></sitemap>\n"
+                "</sitemapindex>\n"
+            ).encode(),
+        )
 
     # -- the big site -------------------------------------------------------------------------
 
