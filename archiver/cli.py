@@ -409,10 +409,19 @@ def sources_add(
         )
     finally:
         archive.close()
-    what = f"{probe.kind} feed, {probe.entries} entries" if probe else "not checked"
+    what = describe_probe(probe) if probe else "not checked"
     title = f" {probe.title!r}" if probe and probe.title else ""
     verb = "Added" if created else "Updated"
     click.echo(f"{verb} {record.name}:{title} ({what}), every {format_interval(interval)}")
+
+
+def describe_probe(probe: Any) -> str:
+    """``rss feed, 5 entries``, ``sitemap, 6 pages``, ``article page``."""
+    if probe.kind == "page":
+        return "article page"
+    if probe.kind == "sitemap":
+        return f"sitemap, {probe.entries} pages"
+    return f"{probe.kind} feed, {probe.entries} entries"
 
 
 @sources.command("list")

@@ -16,7 +16,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from types import FrameType
-from urllib.parse import urlsplit
+from urllib.parse import urljoin, urlsplit
+
+from lxml import etree  # type: ignore[import-untyped]  # lxml ships no type hints
 
 from archiver import __version__
 from archiver.crawl import CrawlOptions, CrawlResult, SourceConfig, check_source_url, run_crawl
@@ -69,6 +71,12 @@ def probe_source(url: str, timeout: float = 20) -> Probe:
         # not checked further here; its crawl follows the link).
         page = _probe_page(body, final_url, content_type)
         if page is None:
+            announced = _announced_feeds(body, final_url)
+            if announced:
+                raise ArchiverError(
+                    f"{url} is a page that announces feeds; add one of them: "
+                    + ", ".join(announced)
+                ) from None
             raise
         return page
     return Probe(kind=feed.kind, title=feed.title, entries=len(feed.entries))
@@ -103,6 +111,25 @@ def _probe_page(body: bytes, url: str, content_type: str | None) -> Probe | None
     except PageParseError:
         return None
     return Probe(kind="page", title=item.title_raw, entries=1)
+
+
+def _announced_feeds(body: bytes, url: str) -> list[str]:
+    """The feed URLs an HTML page names with ``<link rel="alternate">``."""
+    from lxml import html
+
+    from spiders.feed import FEED_LINK_TYPES
+
+    try:
+        document = html.fromstring(body)
+    except (ValueError, TypeError, etree.ParserError):
+        return []
+    found = []
+    for link in document.iterfind(".//link[@href]"):
+        rel = (link.get("rel") or "").lower().split()
+        media_type = (link.get("type") or "").split(";")[0].strip().lower()
+        if "alternate" in rel and media_type in FEED_LINK_TYPES:
+            found.append(urljoin(url, link.get("href") or ""))
+    return list(dict.fromkeys(found))
 
 
 _FEED_LINK = re.compile(

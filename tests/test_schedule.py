@@ -316,3 +316,10 @@ def test_server_hints_push_the_next_crawl_later(mock_site: Any, db_url: str) -> 
     assert 19_900 < due_in(db_url, "too-many") <= 20_000  # Retry-After beats the back-off
     assert 440 < due_in(db_url, "plain") <= 450  # new entries: 10 minutes, a quarter sooner
     assert len(mock_site.requests("/cache/429.xml")) == 1  # a 429 is not retried at once
+
+
+def test_adding_a_page_that_announces_feeds_names_them(mock_site: Any, db_url: str) -> None:
+    result = run_archiver("--db", db_url, "sources", "add", mock_site.url("/"))
+    assert result.returncode == 1
+    assert "announces feeds; add one of them:" in result.stderr
+    assert mock_site.url("/feeds/rss2.xml") in result.stderr

@@ -14,7 +14,7 @@ from scrapy.http import Request
 from scrapy.utils.test import get_crawler
 
 from archiver.crawl import CrawlOptions, SourceConfig, with_archived_pages
-from archiver.errors import FeedParseError
+from archiver.errors import ArchiverError, FeedParseError
 from archiver.items import ArticleItem
 from archiver.scheduler import probe_source
 from archiver.signals import SourceOutcome, source_fetched
@@ -346,5 +346,5 @@ def test_sources_add_recognizes_sitemaps_and_pages(mock_site: Any) -> None:
     assert probe_source(mock_site.url("/sitemaps/articles.xml.gz")).entries == 6
     page = probe_source(mock_site.url("/articles/rss-returns.html"))
     assert (page.kind, page.title) == ("page", "The quiet return of RSS")
-    with pytest.raises(FeedParseError):
+    with pytest.raises(ArchiverError, match="announces feeds"):
         probe_source(mock_site.url("/"))  # announces its feeds: not a page
