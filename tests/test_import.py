@@ -224,3 +224,31 @@ def test_big_imports_read_files_in_worker_processes(
     report = import_posts(archive, [CORPUS, broken.parent], media_dir=tmp_path / "m", workers=2)
     assert (report.files, report.new, len(report.failed)) == (12, 11, 1)
     assert len(archive.search(SearchFilters(query="闪电贷"))) == 3
+
+
+def test_a_big_import_writes_batches_as_the_readers_go(
+    archive: Archive, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import gc
+
+    import archiver.export.importer as importer
+
+    monkeypatch.setattr(importer, "PARALLEL_FROM", 2)
+    monkeypatch.setattr(importer, "CHUNK", 2)
+    monkeypatch.setattr(importer, "EAGER_BATCH", 1)  # write whatever is read when waiting
+    written: list[int] = []
+    flush = importer._Writer.flush
+
+    def counted(writer: importer._Writer) -> None:
+        written.append(len(writer.batch))
+        flush(writer)
+
+    monkeypatch.setattr(importer._Writer, "flush", counted)
+    report = import_posts(archive, [CORPUS], media_dir=tmp_path / "m", workers=2, batch_size=4)
+    assert (report.files, report.new, report.failed) == (11, 11, [])
+    assert sum(written) == 11
+    assert max(written) <= 4
+    assert gc.isenabled()  # paused for the import only
+    assert len(archive.search(SearchFilters(query="闪电贷"))) == 3
+    again = import_posts(archive, [CORPUS], media_dir=tmp_path / "m", workers=0, batch_size=4)
+    assert (again.new, again.unchanged) == (0, 11)

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 
 from archiver.cli import cli
 from archiver.errors import ConfigurationError
+from archiver.items import ArticleItem
 from archiver.storage.repository import Archive, SearchFilters
 from archiver.storage.search import Term, highlight, parse_query, snippet
 from tests.test_storage import make_item, store
@@ -268,3 +270,131 @@ def test_a_short_term_whose_trigrams_take_too_long_is_scanned(
     assert filled.search(SearchFilters(query="谷"))[0]["score"] is None  # scanned, by date
     assert ids(filled, "闪电贷") == [3]  # the session goes on after the interruption
     assert set(ids(filled, "谷歌")) == {1, 2}
+
+
+# -- bulk writes: the index is written once per batch ------------------------------------------
+
+
+def bulk(archive: Archive, items: list[ArticleItem]) -> list[str]:
+    source = archive.ensure_source(items[0].source_url, kind="rss")
+    entries = [(item, source.id, item.key or item.url) for item in items]
+    return [result.outcome for result in archive.store_articles(entries)]
+
+
+def fts_state(archive: Archive) -> tuple[int, int]:
+    """(index segments, rows of the deferred switch), after FTS5's own integrity check."""
+    from sqlalchemy import text
+
+    with archive.engine.begin() as connection:
+        check = "INSERT INTO articles_fts(articles_fts, rank) VALUES ('integrity-check', 1)"
+        connection.execute(text(check))
+        segments = connection.execute(
+            text("SELECT count(DISTINCT segid) FROM articles_fts_idx")
+        ).scalar()
+        switch = connection.execute(text("SELECT count(*) FROM articles_fts_deferred")).scalar()
+    return int(segments or 0), int(switch or 0)
+
+
+def test_a_bulk_write_indexes_its_articles_in_one_segment(archive: Archive) -> None:
+    items = [make_item(n, content_text=f"第{n}篇 闪电贷 keras") for n in range(1, 41)]
+    assert bulk(archive, items) == ["new"] * 40
+    # One FTS segment for the batch: through the trigger, one INSERT per article wrote one
+    # segment each (FTS5 flushes its pending terms at every statement that fires it).
+    assert fts_state(archive) == (1, 0)
+    assert len(ids(archive, "闪电贷", limit=None)) == 40
+    assert ids(archive, "第17篇") == [17]
+    assert ids(archive, '"第7篇 闪电"') == [7]
+    assert set(ids(archive, "第1")) == {1, *range(10, 20)}  # short: through the vocabulary
+    # A batch mixing new, unchanged and changed articles and a repeated identity.
+    changed = make_item(3, content_html="<p>v2</p>", content_text="改写 之后")
+    again = [
+        make_item(41, content_text="新的 一篇"),
+        make_item(2, content_text="第2篇 闪电贷 keras"),
+    ]
+    outcomes = bulk(archive, [*again, changed, make_item(41, content_text="新的 一篇")])
+    assert outcomes == ["new", "unchanged", "updated", "unchanged"]
+    assert ids(archive, "新的") == [41]
+    assert ids(archive, "改写") == [3]
+    assert ids(archive, "第3篇") == []
+    assert fts_state(archive)[1] == 0
+
+
+def test_a_failed_bulk_write_leaves_the_index_as_it_was(
+    archive: Archive, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    bulk(archive, [make_item(1, content_text="第一篇")])
+
+    def fail(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(Archive, "_link_images_in_bulk", fail)  # after the index is written
+    with pytest.raises(RuntimeError, match="disk full"):
+        bulk(archive, [make_item(n, content_text=f"第{n}篇 失败") for n in range(2, 6)])
+    monkeypatch.undo()
+    assert ids(archive, "失败") == []
+    assert fts_state(archive)[1] == 0  # the switch went with the transaction
+    store(archive, make_item(9, content_text="一篇 之后"))  # the trigger indexes again
+    assert [archive.article(i)["url"] for i in ids(archive, "之后")] == [make_item(9).url]
+    assert len(ids(archive, "篇")) == 2
+    fts_state(archive)
+
+
+def test_a_crash_in_a_bulk_write_leaves_the_index_in_step(db_url: str, tmp_path: Path) -> None:
+    """The process dies after the articles and their index entries are written, before the
+    commit: nothing of the batch remains, and the trigger indexes the next writes."""
+    import subprocess
+    import sys
+
+    Archive(db_url).close()
+    script = f"""
+import os, sys
+sys.path.insert(0, {str(Path(__file__).resolve().parent.parent)!r})
+import archiver.storage.search as search
+from archiver.storage.repository import Archive
+from tests.test_storage import make_item
+
+def crash(session, ids):
+    original(session, ids)
+    session.flush()
+    os._exit(3)
+
+original = search.index_articles
+search.index_articles = crash
+archive = Archive({db_url!r})
+source = archive.ensure_source("https://example.com/feed.xml", kind="rss")
+items = [make_item(n, content_text="崩溃之前") for n in range(1, 6)]
+archive.store_articles([(item, source.id, item.key) for item in items])
+"""
+    done = subprocess.run([sys.executable, "-c", script], cwd=tmp_path, check=False)
+    assert done.returncode == 3
+    archive = Archive(db_url)
+    try:
+        assert ids(archive, "崩溃") == []
+        assert fts_state(archive) == (0, 0)
+        assert bulk(archive, [make_item(1, content_text="崩溃之后")]) == ["new"]
+        store(archive, make_item(2, content_text="崩溃之后 再一篇"))
+        assert set(ids(archive, "崩溃之后")) == {1, 2}
+        fts_state(archive)
+    finally:
+        archive.close()
+
+
+def test_an_archive_without_the_switch_is_indexed_by_the_trigger(archive: Archive) -> None:
+    from sqlalchemy import text
+
+    from archiver.storage.search import SQLITE_TRIGGERS
+
+    with archive.engine.begin() as connection:  # as migration 0002 was before the switch
+        connection.execute(text("DROP TRIGGER articles_fts_insert"))
+        connection.execute(text("DROP TABLE articles_fts_deferred"))
+        old = SQLITE_TRIGGERS["articles_fts_insert"].replace(
+            "\nWHEN NOT EXISTS (SELECT 1 FROM articles_fts_deferred)", ""
+        )
+        connection.execute(text(old))
+    assert (
+        bulk(archive, [make_item(n, content_text=f"第{n}篇") for n in range(1, 4)]) == ["new"] * 3
+    )
+    assert set(ids(archive, "篇")) == {1, 2, 3}
+    with archive.engine.begin() as connection:
+        check = "INSERT INTO articles_fts(articles_fts, rank) VALUES ('integrity-check', 1)"
+        connection.execute(text(check))
