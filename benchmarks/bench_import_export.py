@@ -56,7 +56,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--posts", type=int, default=20_000)
     parser.add_argument("--export", type=int, default=10_000)
-    parser.add_argument("--workers", type=int, default=None, help="reader processes")
+    parser.add_argument(
+        "--workers", type=int, default=None, help="reader processes (0: read in-process)"
+    )
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as temporary:
         root = Path(temporary)
@@ -68,9 +70,11 @@ def main() -> None:
         posts = root / "blog" / "source" / "_posts"
         report = import_posts(archive, [posts], media_dir=root / "m", workers=args.workers)
         elapsed = time.perf_counter() - started
+        readers = "default" if args.workers is None else args.workers
         print(
             f"import: {report.new:,} new of {report.files:,} files in {elapsed:.1f}s "
-            f"({report.files / elapsed:,.0f} articles/s), {len(report.failed)} failed"
+            f"({report.files / elapsed:,.0f} articles/s; reader processes: {readers}), "
+            f"{len(report.failed)} failed"
         )
         started = time.perf_counter()
         again = import_posts(archive, [posts], media_dir=root / "m", workers=args.workers)

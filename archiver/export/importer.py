@@ -87,12 +87,32 @@ def find_posts(paths: Iterable[str | Path]) -> Iterator[tuple[Path, Path]]:
         if base.is_file():
             yield base, base.parent
         elif base.is_dir():
-            for found in sorted(base.rglob("*")):
-                hidden = any(part.startswith(".") for part in found.relative_to(base).parts)
-                if found.suffix.lower() in POST_SUFFIXES and found.is_file() and not hidden:
-                    yield found, base
+            for found in _post_files(base):
+                yield found, base
         else:
             raise PostError(f"{given}: no such file or directory")
+
+
+def _post_files(directory: Path) -> Iterator[Path]:
+    """The post files below *directory* in the order of ``sorted(directory.rglob("*"))``
+    (each directory's entries sorted, depth first), without hidden files and directories
+    and without following links to directories, as ``rglob`` does; one ``scandir`` per
+    directory (sorting ``Path`` objects costs more than reading the tree)."""
+    import os
+
+    try:
+        with os.scandir(directory) as scan:
+            entries = sorted(scan, key=lambda entry: os.path.normcase(entry.name))
+    except PermissionError:
+        return
+    for entry in entries:
+        if entry.name.startswith("."):
+            continue
+        path = directory / entry.name
+        if entry.is_dir(follow_symlinks=False):
+            yield from _post_files(path)
+        elif os.path.splitext(entry.name)[1].lower() in POST_SUFFIXES and entry.is_file():
+            yield path
 
 
 def read_post(path: Path, base: Path | None = None) -> Post:

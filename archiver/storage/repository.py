@@ -1002,16 +1002,19 @@ class Archive:
         if dialect.name != "sqlite":
             connection.execute(insert(table), list(rows))
             return
-        keys = list(rows[0])
-        compiled: Any = insert(table).compile(dialect=dialect, column_keys=keys)
+        compiled: Any = insert(table).compile(dialect=dialect, column_keys=list(rows[0]))
         order = list(compiled.positiontup)
         converters = [
-            (key, table.c[key].type.dialect_impl(dialect).bind_processor(dialect)) for key in order
+            (position, convert)
+            for position, key in enumerate(order)
+            if (convert := table.c[key].type.dialect_impl(dialect).bind_processor(dialect))
         ]
-        values = [
-            tuple(row[key] if convert is None else convert(row[key]) for key, convert in converters)
-            for row in rows
-        ]
+        values: list[tuple[Any, ...]] = []
+        for row in rows:
+            picked = [row[key] for key in order]
+            for position, convert in converters:
+                picked[position] = convert(picked[position])
+            values.append(tuple(picked))
         connection.exec_driver_sql(str(compiled), values)
 
     @staticmethod
@@ -1061,7 +1064,8 @@ class Archive:
         _insert_ignore(session, Image, cached)
         dialect = session.get_bind().dialect.name
         if fetched and dialect in ("sqlite", "postgresql"):
-            statement = (sqlite.insert if dialect == "sqlite" else postgresql.insert)(Image)
+            table: Any = Image.__table__  # Core: none of the ORM's per-row work
+            statement = (sqlite.insert if dialect == "sqlite" else postgresql.insert)(table)
             statement = statement.on_conflict_do_update(
                 index_elements=["url"],
                 set_={k: statement.excluded[k] for k in fetched[0] if k != "url"},
@@ -1070,10 +1074,12 @@ class Archive:
         else:  # pragma: no cover - other dialects
             for values in fetched:
                 _upsert(session, Image, values, key="url")
-        image_ids = {
-            row[0]: row[1]
-            for row in session.execute(select(Image.url, Image.id).where(Image.url.in_(refs)))
-        }
+        urls = list(refs)
+        image_ids: dict[str, int] = {}
+        for start in range(0, len(urls), 1000):  # SQLite binds at most 32,766 values
+            part = urls[start : start + 1000]
+            found = session.execute(select(Image.url, Image.id).where(Image.url.in_(part)))
+            image_ids.update((url, image_id) for url, image_id in found)
         links = [
             {
                 "article_id": article_id,
