@@ -379,22 +379,40 @@ archive.store_articles([(item, source.id, item.key) for item in items])
         archive.close()
 
 
-def test_an_archive_without_the_switch_is_indexed_by_the_trigger(archive: Archive) -> None:
+def test_an_archive_made_before_the_switch_gets_it_and_can_give_it_back(
+    tmp_path: Path,
+) -> None:
+    """Migration 0003 on an archive that 0002 made (and filled through the trigger), then
+    downgraded again: both ways the index stays whole and every write is indexed."""
+    from alembic import command
     from sqlalchemy import text
 
-    from archiver.storage.search import SQLITE_TRIGGERS
+    from archiver.storage.db import _alembic_config, create_archive_engine, upgrade
 
-    with archive.engine.begin() as connection:  # as migration 0002 was before the switch
-        connection.execute(text("DROP TRIGGER articles_fts_insert"))
-        connection.execute(text("DROP TABLE articles_fts_deferred"))
-        old = SQLITE_TRIGGERS["articles_fts_insert"].replace(
-            "\nWHEN NOT EXISTS (SELECT 1 FROM articles_fts_deferred)", ""
+    url = f"sqlite:///{tmp_path / 'old.db'}"
+    engine = create_archive_engine(url)
+    upgrade(engine, "0002")
+    engine.dispose()
+    old = Archive(url, migrate=False)
+    store(old, make_item(4, content_text="第4篇 之前写的"))  # through the 0002 trigger
+    old.close()
+    archive = Archive(url)  # upgraded to head on first use
+    try:
+        assert (
+            bulk(archive, [make_item(n, content_text=f"第{n}篇") for n in range(1, 4)])
+            == ["new"] * 3
         )
-        connection.execute(text(old))
-    assert (
-        bulk(archive, [make_item(n, content_text=f"第{n}篇") for n in range(1, 4)]) == ["new"] * 3
-    )
-    assert set(ids(archive, "篇")) == {1, 2, 3}
-    with archive.engine.begin() as connection:
-        check = "INSERT INTO articles_fts(articles_fts, rank) VALUES ('integrity-check', 1)"
-        connection.execute(text(check))
+        assert fts_state(archive)[1] == 0
+        assert set(ids(archive, "篇")) == {1, 2, 3, 4}  # the old article's title too
+        command.downgrade(_alembic_config(archive.engine), "0002")
+        store(archive, make_item(9, content_text="降级之后"))
+        assert len(ids(archive, "降级之后")) == 1
+        with archive.engine.begin() as connection:
+            check = "INSERT INTO articles_fts(articles_fts, rank) VALUES ('integrity-check', 1)"
+            connection.execute(text(check))
+            tables = connection.execute(
+                text("SELECT name FROM sqlite_master WHERE name = 'articles_fts_deferred'")
+            ).all()
+        assert tables == []
+    finally:
+        archive.close()

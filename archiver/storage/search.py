@@ -446,7 +446,7 @@ FROM articles a"""
 """The FTS table's external content: the text as indexed (see migration 0002)."""
 SQLITE_FTS_DEFERRED = "articles_fts_deferred"
 """A table that holds a row only inside a bulk write's own transaction, while the insert
-trigger stands aside (see :func:`defer_indexing`); empty at every commit."""
+trigger stands aside (see :func:`defer_indexing`; migration 0003); empty at every commit."""
 SQLITE_TRIGGERS = {
     "articles_fts_insert": f"""CREATE TRIGGER articles_fts_insert AFTER INSERT ON articles
 WHEN NOT EXISTS (SELECT 1 FROM {SQLITE_FTS_DEFERRED}) BEGIN
@@ -470,7 +470,7 @@ END""",
 def defer_indexing(session: Session) -> bool:
     """Stand the FTS insert trigger aside for the articles this transaction inserts next,
     until :func:`index_articles` indexes them in one statement (SQLite; False elsewhere,
-    or in an archive without the switch, and nothing changes).
+    and nothing changes).
 
     Why: FTS5 writes its pending terms to disk as a new index segment at every statement
     savepoint, and an ``INSERT`` that fires a trigger opens one: inserting a batch one
@@ -482,7 +482,7 @@ def defer_indexing(session: Session) -> bool:
     crash or a rollback takes the articles with it. Call :func:`index_articles` before
     the transaction commits, always.
     """
-    if session.get_bind().dialect.name != "sqlite" or not _has_deferred_switch(session):
+    if session.get_bind().dialect.name != "sqlite":
         return False
     # OR REPLACE: a row left by anything else is taken over, and deleted with ours.
     session.execute(text(f"INSERT OR REPLACE INTO {SQLITE_FTS_DEFERRED} (active) VALUES (1)"))
@@ -506,14 +506,6 @@ def index_articles(session: Session, ids: Sequence[int]) -> None:
         )
 
 
-def _has_deferred_switch(session: Session) -> bool:
-    found = session.execute(
-        text("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = :name"),
-        {"name": SQLITE_FTS_DEFERRED},
-    ).scalar()
-    return bool(found)
-
-
 def drop_search_objects(execute: Any, dialect: str) -> None:
     """Before a SQLite batch migration copies ``articles`` (``batch_alter_table`` with a
     change that ALTER cannot make): drop the FTS triggers and the views, which SQLite would
@@ -532,8 +524,8 @@ def drop_search_objects(execute: Any, dialect: str) -> None:
 
 
 def create_search_objects(execute: Any, dialect: str) -> None:
-    """After a batch migration: the FTS triggers (SQLite) and the views, as migration 0002
-    made them."""
+    """After a batch migration: the FTS triggers (SQLite) and the views, as the migrations
+    made them (0002; the insert trigger as 0003 changed it)."""
     if dialect == "sqlite":
         execute(SQLITE_FTS_SOURCE)
         for ddl in SQLITE_TRIGGERS.values():

@@ -10,9 +10,7 @@ The indexed values end with two spaces, so that every one- or two-character stri
 begins some trigram: that is how queries shorter than three characters (``谷歌``) are answered
 from the index. Its external content is the view ``articles_fts_source`` (the text as
 indexed), so it stores no copy of the text and FTS5's ``rebuild`` and ``integrity-check``
-work. ``articles_fts_deferred`` lets a bulk write index its new rows in one statement
-instead of through the insert trigger (it holds a row only inside that write's
-transaction; see ``archiver.storage.search.defer_indexing``). The triggers and views
+work. The triggers and views
 are dropped by, and the views make SQLite refuse, batch-mode migrations that copy
 ``articles``: a later migration whose ``batch_alter_table("articles")`` copies the table must
 call ``archiver.storage.search.drop_search_objects(op.execute, dialect)`` before and
@@ -46,16 +44,8 @@ SQLITE_FTS_SOURCE = f"""CREATE VIEW articles_fts_source AS
 SELECT a.id, {_TITLE.format(row="a")} AS title, {_TEXT.format(row="a")} AS content_text
 FROM articles a"""
 
-# Holds a row only inside a bulk write's own transaction: the insert trigger then stands
-# aside and the writer indexes its new rows in one INSERT ... SELECT before it commits
-# (archiver.storage.search.defer_indexing; FTS5 writes one segment per statement that
-# fires the trigger, one per article otherwise). Empty at every commit.
-FTS_HASHSIZE = 64 * 1024 * 1024
-SQLITE_FTS_DEFERRED = "CREATE TABLE articles_fts_deferred (active INTEGER PRIMARY KEY)"
-
 SQLITE_TRIGGERS = (
-    f"""CREATE TRIGGER articles_fts_insert AFTER INSERT ON articles
-WHEN NOT EXISTS (SELECT 1 FROM articles_fts_deferred) BEGIN
+    f"""CREATE TRIGGER articles_fts_insert AFTER INSERT ON articles BEGIN
     INSERT INTO articles_fts(rowid, title, content_text)
     VALUES (new.id, {_TITLE.format(row="new")}, {_TEXT.format(row="new")});
 END""",
@@ -133,12 +123,6 @@ def upgrade() -> None:
             "content='articles_fts_source', content_rowid='id', tokenize='trigram')"
         )
         op.execute("INSERT INTO articles_fts(articles_fts) VALUES ('rebuild')")
-        # Terms pending in memory before FTS5 writes them out as a segment (1 MB by default):
-        # a bulk write's batch then makes one segment, not twenty to be merged again.
-        op.execute(
-            f"INSERT INTO articles_fts(articles_fts, rank) VALUES ('hashsize', {FTS_HASHSIZE})"
-        )
-        op.execute(SQLITE_FTS_DEFERRED)
         for trigger in SQLITE_TRIGGERS:
             op.execute(trigger)
     elif dialect == "postgresql":
@@ -174,7 +158,6 @@ def downgrade() -> None:
     if dialect == "sqlite":
         for name in SQLITE_TRIGGER_NAMES:
             op.execute(f"DROP TRIGGER IF EXISTS {name}")
-        op.execute("DROP TABLE IF EXISTS articles_fts_deferred")
         op.execute("DROP TABLE IF EXISTS articles_fts")
         op.execute("DROP VIEW IF EXISTS articles_fts_source")
     elif dialect == "postgresql":
