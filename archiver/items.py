@@ -144,5 +144,10 @@ class ImageRef:
     height: int | None = None
     size: int | None = None
     status: str = "pending"
-    """``downloaded``, ``cached``, ``failed`` or ``skipped``."""
+    """``downloaded``, ``cached``, ``failed``, ``deferred`` (failed before and not due for
+    another attempt yet: not fetched, the archive keeps its record) or ``skipped``."""
     error: str | None = None
+    failures: int = 0
+    """Failed attempts in a row, this one included (``failed``, ``deferred``)."""
+    last_attempt: datetime | None = None
+    """When the archive last tried to fetch it (as :meth:`Archive.known_image` tells)."""

@@ -74,6 +74,13 @@ ARCHIVER_IMAGE_RETRIES = 2
 ARCHIVER_IMAGE_MAX_REDIRECTS = 5
 """Redirects followed for one image; a redirect loop stops there."""
 
+ARCHIVER_IMAGE_RETRY_DELAY = 3600
+"""Seconds before a failed image is fetched again by a later crawl; the delay doubles with
+each failure in a row, up to ``ARCHIVER_IMAGE_RETRY_MAX_DELAY``. 0: try at every crawl."""
+
+ARCHIVER_IMAGE_RETRY_MAX_DELAY = 7 * 24 * 3600
+"""The longest wait between two attempts at a failed image (seconds)."""
+
 ARCHIVER_THUMBNAILS: dict[str, tuple[int, int]] = {}
 """Thumbnail sizes to make, e.g. ``{"small": (320, 320)}``, stored as
 ``thumbs/<name>/<aa>/<sha256>.jpg``; needs Pillow (without it: a warning, no thumbnails)."""

@@ -4,8 +4,10 @@
 
 Writes ``--posts`` synthetic Hexo posts in the seed's format (mixed Chinese and English, the
 seed's front-matter, ``Invalid Date`` in one post of fifty) to a temporary directory, imports
-them into a fresh SQLite archive (``archiver import``'s code path), then exports the newest
-``--export`` articles to a Hexo site twice (the second run is the incremental no-op).
+them into a fresh SQLite archive (``archiver import``'s code path), or into the archive
+``--db`` names (say a copy of ``bench_search``'s million articles: the import's speed where
+the trigram index is already big), then exports the newest ``--export`` articles to a Hexo
+site twice (the second run is the incremental no-op).
 """
 
 from __future__ import annotations
@@ -59,13 +61,19 @@ def main() -> None:
     parser.add_argument(
         "--workers", type=int, default=None, help="reader processes (0: read in-process)"
     )
+    parser.add_argument(
+        "--db", default=None, help="import into this SQLite file (default: a new one)"
+    )
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as temporary:
         root = Path(temporary)
         started = time.perf_counter()
         write_posts(root / "blog", args.posts)
         print(f"wrote {args.posts:,} posts in {time.perf_counter() - started:.1f}s")
-        archive = Archive(f"sqlite:///{root / 'archive.db'}")
+        archive = Archive(f"sqlite:///{args.db or root / 'archive.db'}")
+        with archive.engine.connect() as connection:
+            held = connection.exec_driver_sql("SELECT count(*) FROM articles").scalar()
+        print(f"archive holds {held:,} articles")
         started = time.perf_counter()
         posts = root / "blog" / "source" / "_posts"
         report = import_posts(archive, [posts], media_dir=root / "m", workers=args.workers)

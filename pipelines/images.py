@@ -21,6 +21,7 @@ import mimetypes
 import os
 import uuid
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from importlib import import_module
 from io import BytesIO
 from pathlib import Path
@@ -72,7 +73,8 @@ class ImageArchive(Protocol):
     """
 
     def known_image(self, url: str) -> ImageRef | None:
-        """The image already archived from ``url`` (status downloaded), if any."""
+        """The image archived from ``url`` (status ``cached``), or its recorded failure
+        (``failed``, with ``error``, ``failures`` and ``retry_after``); None if never tried."""
 
     def host_policies(self) -> dict[str, str]:
         """The Referer strategy that worked, per image host."""
@@ -199,12 +201,14 @@ class ArticleImagesPipeline(FilesPipeline):
     Images come from the body (:func:`archiver.media.find_images`), then ``headimg``,
     ``thumbnail`` and the feed's image media. Each becomes an ``ImageRef``: ``downloaded``,
     ``cached`` (archived before, or the same bytes already stored), ``failed`` with its reason,
-    or ``skipped`` (not an http(s) URL). The item is never dropped.
+    ``deferred`` (failed before, and its next attempt is not due yet: see
+    :func:`retry_after`) or ``skipped`` (not an http(s) URL). The item is never dropped.
 
     Settings (read with these defaults): ``ARCHIVER_IMAGES_ENABLED`` (True),
     ``ARCHIVER_MEDIA_DIR`` (``media``; else ``FILES_STORE``), ``ARCHIVER_IMAGE_MAX_BYTES``
     (20 MiB), ``ARCHIVER_IMAGE_MAX_PIXELS`` (100 million), ``ARCHIVER_IMAGE_TIMEOUT`` (30 s),
     ``ARCHIVER_IMAGE_RETRIES`` (2), ``ARCHIVER_IMAGE_MAX_REDIRECTS`` (5),
+    ``ARCHIVER_IMAGE_RETRY_DELAY`` (1 hour), ``ARCHIVER_IMAGE_RETRY_MAX_DELAY`` (7 days),
     ``ARCHIVER_THUMBNAILS`` (``{}``), ``ARCHIVER_DATABASE_URL``.
     """
 
@@ -219,6 +223,8 @@ class ArticleImagesPipeline(FilesPipeline):
     TIMEOUT = 30.0
     RETRIES = 2
     MAX_REDIRECTS = 5
+    RETRY_DELAY = 3600.0
+    RETRY_MAX_DELAY = 7 * 24 * 3600.0
     REFUSED_STATUSES: ClassVar[frozenset[int]] = frozenset({401, 403})
     """Statuses after which another Referer strategy is tried."""
     ACCEPT = "image/*,*/*;q=0.8"
@@ -233,6 +239,10 @@ class ArticleImagesPipeline(FilesPipeline):
         self.timeout = settings.getfloat("ARCHIVER_IMAGE_TIMEOUT", self.TIMEOUT)
         self.retries = settings.getint("ARCHIVER_IMAGE_RETRIES", self.RETRIES)
         self.max_redirects = settings.getint("ARCHIVER_IMAGE_MAX_REDIRECTS", self.MAX_REDIRECTS)
+        self.retry_delay = settings.getfloat("ARCHIVER_IMAGE_RETRY_DELAY", self.RETRY_DELAY)
+        self.retry_max_delay = settings.getfloat(
+            "ARCHIVER_IMAGE_RETRY_MAX_DELAY", self.RETRY_MAX_DELAY
+        )
         self.thumbnails = _thumbnail_sizes(settings.getdict("ARCHIVER_THUMBNAILS"))
         self._pillow: Any = None
         if self.thumbnails:
@@ -257,6 +267,8 @@ class ArticleImagesPipeline(FilesPipeline):
         """Paths known to be in the store during this crawl."""
         self._delivered: set[str] = set()
         """Image URLs already handed to an item during this crawl."""
+        self._failed_before: dict[str, ImageRef] = {}
+        """What the archive recorded of the images that failed before, by URL."""
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Self:
@@ -386,6 +398,13 @@ class ArticleImagesPipeline(FilesPipeline):
         if self._archive is None:
             return None
         known = await self._ask(self._archive.known_image, fetch.url)
+        if known is not None and known.status == "failed":
+            self._failed_before[fetch.url] = known
+            since = known.last_attempt
+            if since is not None and self.retry_after(known.failures, since) > datetime.now(UTC):
+                self.inc_stats("deferred")
+                return ImageFileInfo(url=fetch.url, path="", checksum=None, status="deferred")
+            return None  # due: fetch it again
         if known is None or not known.path:
             return None
         if known.path not in self._stored:
@@ -547,7 +566,9 @@ class ArticleImagesPipeline(FilesPipeline):
         outcomes: dict[str, ImageRef] = {}
         for url, (ok, value) in zip(_pending_urls(item.images), results, strict=False):
             outcome = ImageRef(url=url, src=url, position=0)
-            if ok and isinstance(value, dict):
+            if ok and isinstance(value, dict) and value.get("status") == "deferred":
+                outcome = self._deferred(url)
+            elif ok and isinstance(value, dict):
                 result = cast("ImageFileInfo", value)
                 outcome.path = result["path"]
                 outcome.sha256 = result.get("checksum")
@@ -563,6 +584,8 @@ class ArticleImagesPipeline(FilesPipeline):
                 exc = getattr(value, "value", None)
                 outcome.status = "failed"
                 outcome.error = str(self.failure_reason(exc))
+                before = self._failed_before.get(url)
+                outcome.failures = (before.failures if before else 0) + 1
             outcomes[url] = outcome
         for ref in item.images:
             if ref.status != "pending":
@@ -573,7 +596,27 @@ class ArticleImagesPipeline(FilesPipeline):
             ref.sha256, ref.path, ref.media_type = outcome.sha256, outcome.path, outcome.media_type
             ref.width, ref.height, ref.size = outcome.width, outcome.height, outcome.size
             ref.status, ref.error = outcome.status, outcome.error
+            ref.failures, ref.last_attempt = outcome.failures, outcome.last_attempt
         return item
+
+    def retry_after(self, failures: int, last_attempt: datetime) -> datetime:
+        """When an image whose last attempt was the *failures*-th failure in a row may be
+        fetched again: ``ARCHIVER_IMAGE_RETRY_DELAY`` after the first failure, twice that
+        after the second, and so on, never more than ``ARCHIVER_IMAGE_RETRY_MAX_DELAY``.
+        Worked out from the settings of the crawl that asks, so a changed delay applies
+        to the images that failed before it."""
+        exponent = min(max(failures, 1) - 1, 40)  # 2**40 delays are past any maximum
+        delay = min(self.retry_delay * 2**exponent, self.retry_max_delay)
+        return last_attempt + timedelta(seconds=max(delay, 0))
+
+    def _deferred(self, url: str) -> ImageRef:
+        """The outcome of an image left alone because its next attempt is not due."""
+        outcome = ImageRef(url=url, src=url, position=0, status="deferred")
+        known = self._failed_before.get(url)
+        if known is not None:
+            outcome.error, outcome.failures = known.error, known.failures
+            outcome.last_attempt = known.last_attempt
+        return outcome
 
     def file_path(
         self,

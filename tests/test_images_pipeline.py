@@ -16,6 +16,7 @@ import sys
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -585,12 +586,13 @@ def test_images_already_archived_are_not_downloaded_again(site: Any, tmp_path: P
     site.reset_log()
     second = run_crawl(tmp_path / "2", items, db=db, media=media, pipelines=pipelines)
     refs = second.items[0]["images"]
-    assert [r["status"] for r in refs] == ["cached", "cached", "failed"]
-    assert [r["path"] for r in refs] == [r["path"] for r in first.items[0]["images"]]
+    assert [r["status"] for r in refs] == ["cached", "cached", "deferred"]
+    assert [r["path"] for r in refs[:2]] == [r["path"] for r in first.items[0]["images"][:2]]
     assert refs[0]["width"] == 48
+    assert refs[2]["error"] == first.items[0]["images"][2]["error"]  # the recorded reason
     assert site.requests("/images/gen/21.png") == []
     assert site.requests("/images/same/a.png") == []
-    assert len(site.requests("/images/x404.png")) == 1  # failures are tried again
+    assert site.requests("/images/x404.png") == []  # failed an hour ago: not due yet
 
     # The same bytes at a new URL are fetched (to learn their hash) but not written again.
     (media / first.items[0]["images"][1]["path"]).touch()
@@ -615,6 +617,75 @@ def test_images_already_archived_are_not_downloaded_again(site: Any, tmp_path: P
         ("downloaded", True),
         ("failed", False),
     ]
+    assert shown["images"][2]["failures"] == 1
+
+
+def test_failed_images_back_off_and_a_later_success_is_recorded(site: Any, tmp_path: Path) -> None:
+    """An unchanged article's failed images are tried again only when due; when one then
+    arrives, the archive records it although the article itself did not change."""
+    db = f"sqlite:///{tmp_path / 'archive.db'}"
+    media = tmp_path / "media"
+    pipelines = {
+        "pipelines.images.ArticleImagesPipeline": 400,
+        "pipelines.store.StorePipeline": 500,
+    }
+    url = site.url("/articles/backoff.html")
+    items = [article(url, '<img src="/images/fails-once.png"><img src="/images/missing.png">')]
+    site.reset()  # /images/fails-once.png answers 404 to its first request only
+
+    def crawl(name: str, delay: int | None = None) -> list[dict[str, Any]]:
+        settings = {} if delay is None else {"ARCHIVER_IMAGE_RETRY_DELAY": delay}
+        done = run_crawl(
+            tmp_path / name, items, db=db, media=media, pipelines=pipelines, settings=settings
+        )
+        no_errors_logged(done.log)
+        return [(ref["status"], ref["failures"]) for ref in done.items[0]["images"]]
+
+    def archived() -> list[tuple[str, int, str]]:
+        archive = Archive(db)
+        try:
+            images = archive.article(url)["images"]
+        finally:
+            archive.close()
+        return [(i["status"], i["failures"], i["last_attempt"]) for i in images]
+
+    assert crawl("1") == [("failed", 1), ("failed", 1)]
+    first = archived()
+    assert [(status, failures) for status, failures, _ in first] == [("failed", 1), ("failed", 1)]
+
+    site.reset_log()
+    assert crawl("2") == [("deferred", 1), ("deferred", 1)]
+    assert crawler_requests(site, "/images/fails-once.png") == []
+    assert crawler_requests(site, "/images/missing.png") == []
+    assert archived() == first  # nothing learnt, nothing written
+
+    site.reset_log()
+    assert crawl("3", delay=0) == [("downloaded", 0), ("failed", 2)]  # due at once
+    assert len(crawler_requests(site, "/images/fails-once.png")) == 1
+    assert len(crawler_requests(site, "/images/missing.png")) == 1
+    third = archived()
+    assert [(status, failures) for status, failures, _ in third] == [
+        ("downloaded", 0),
+        ("failed", 2),
+    ]
+    assert third[1][2] > first[1][2]  # the attempt is recorded
+    files = [p for p in (media / "images").rglob("*") if p.is_file()]
+    assert [f.read_bytes() for f in files] == [site.get("/images/photo.png").body]
+
+
+def test_the_back_off_doubles_up_to_its_maximum(tmp_path: Path) -> None:
+    crawler = get_crawler(
+        settings_dict={
+            "ARCHIVER_MEDIA_DIR": str(tmp_path / "media"),
+            "ARCHIVER_IMAGE_RETRY_DELAY": 60,
+            "ARCHIVER_IMAGE_RETRY_MAX_DELAY": 600,
+        }
+    )
+    pipeline = ArticleImagesPipeline.from_crawler(crawler)
+    now = datetime(2026, 1, 1, tzinfo=UTC)
+    waits = [(pipeline.retry_after(n, now) - now).total_seconds() for n in (1, 2, 3, 4, 5, 99)]
+    assert pipeline.retry_after(0, now) == now + timedelta(seconds=60)  # as the first failure
+    assert waits == [60, 120, 240, 480, 600, 600]
 
 
 def test_no_images_turns_the_pipeline_off(site: Any, tmp_path: Path) -> None:

@@ -180,7 +180,10 @@ def test_images_are_linked_in_body_order(archive: Archive) -> None:
     assert stats["images"] == 1  # the same bytes at two URLs are one file
     assert stats["image_bytes"] == 10
     assert archive.known_image("https://img/a.png") is not None
-    assert archive.known_image("https://img/b.gif") is None
+    failed = archive.known_image("https://img/b.gif")
+    assert failed is not None
+    assert (failed.status, failed.error, failed.failures) == ("failed", "HTTP 404", 1)
+    assert archive.known_image("https://img/never.png") is None
 
 
 def test_host_policies_round_trip(archive: Archive) -> None:

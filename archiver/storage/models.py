@@ -220,6 +220,9 @@ class Image(Base):
     error: Mapped[str | None] = mapped_column(Text)
     first_seen: Mapped[datetime] = mapped_column(default=utcnow, server_default=func.now())
     last_attempt: Mapped[datetime] = mapped_column(default=utcnow, server_default=func.now())
+    failures: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    """Failed attempts in a row (0 once it is downloaded): a failed image is fetched again
+    only when ``last_attempt`` is far enough behind (``ARCHIVER_IMAGE_RETRY_DELAY``)."""
 
 
 class ArticleImage(Base):

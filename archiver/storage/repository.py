@@ -450,6 +450,9 @@ class Archive:
             article = existing
             article.last_seen = now
             if article.content_hash == digest:
+                # Its images were fetched again if they had failed: record how that went.
+                fetched = [r for r in item.images if r.status in ("downloaded", "cached", "failed")]
+                self._save_images(session, fetched)
                 return StoreResult(article.id, "unchanged")
             session.add(
                 Revision(
@@ -506,16 +509,49 @@ class Archive:
         )
 
     def _link_images(self, session: Session, article_id: int, images: Sequence[ImageRef]) -> None:
-        if not images:
-            return
-        now = datetime.now(UTC)
-        rows = {ref.url: ref for ref in images}
-        downloaded = set(
-            session.scalars(
-                select(Image.url).where(Image.url.in_(rows), Image.status == "downloaded")
+        """Record *images* and make them the ones *article_id* shows, in order."""
+        session.execute(delete(ArticleImage).where(ArticleImage.article_id == article_id))
+        self._link_images_in_bulk(session, {article_id: images})
+
+    def _link_images_in_bulk(self, session: Session, images: dict[int, Sequence[ImageRef]]) -> None:
+        """Record the images and link each article (which shows none yet) to its own."""
+        image_ids = self._save_images(session, [ref for refs in images.values() for ref in refs])
+        links = [
+            {
+                "article_id": article_id,
+                "position": ref.position,
+                "image_id": image_ids[ref.url],
+                "src": ref.src,
+                "role": ref.role,
+            }
+            for article_id, article_images in images.items()
+            for ref in _unique_positions(article_images)
+        ]
+        self._insert_many(session, ArticleImage, links)
+
+    def _save_images(self, session: Session, images: Sequence[ImageRef]) -> dict[str, int]:
+        """Record what fetching each image gave (one row per URL) and return the rows' ids.
+
+        What was fetched replaces the row (a failure with its count in a row); ``cached``
+        (archived before, so not fetched) and ``deferred`` (not fetched) rows are left as
+        they are, and only made when the URL is new.
+        """
+        refs = {ref.url: ref for ref in images}
+        if not refs:
+            return {}
+        urls = list(refs)
+        downloaded: set[str] = set()
+        for part in _chunks(urls):
+            downloaded.update(
+                session.scalars(
+                    select(Image.url).where(Image.url.in_(part), Image.status == "downloaded")
+                )
             )
-        )
-        for ref in rows.values():
+        now = datetime.now(UTC)
+        kept: list[dict[str, Any]] = []
+        recorded: list[dict[str, Any]] = []
+        for ref in refs.values():
+            status = {"cached": "downloaded", "deferred": "failed"}.get(ref.status, ref.status)
             values = {
                 "url": ref.url,
                 "sha256": ref.sha256,
@@ -524,36 +560,36 @@ class Archive:
                 "width": ref.width,
                 "height": ref.height,
                 "size": ref.size,
-                "status": "downloaded" if ref.status in ("downloaded", "cached") else ref.status,
-                "error": ref.error,
+                "status": status,
+                "error": None if status == "downloaded" else ref.error,
                 "last_attempt": now,
+                "failures": max(ref.failures, 1) if status == "failed" else 0,
             }
-            if ref.status == "cached" and ref.url in downloaded:
-                continue  # known already: keep what its first download recorded
-            _upsert(session, Image, values, key="url")
-        ids = dict(session.execute(select(Image.url, Image.id).where(Image.url.in_(rows))).all())
-        session.execute(delete(ArticleImage).where(ArticleImage.article_id == article_id))
-        session.add_all(
-            ArticleImage(
-                article_id=article_id,
-                position=ref.position,
-                image_id=ids[ref.url],
-                src=ref.src,
-                role=ref.role,
-            )
-            for ref in _unique_positions(images)
-        )
+            if ref.status == "deferred" or (ref.status == "cached" and ref.url in downloaded):
+                kept.append(values)
+            else:
+                recorded.append(values)
+        _insert_ignore(session, Image, kept)
+        _upsert_many(session, Image, recorded, key="url")
+        image_ids: dict[str, int] = {}
+        for part in _chunks(urls):
+            found = session.execute(select(Image.url, Image.id).where(Image.url.in_(part)))
+            image_ids.update((url, image_id) for url, image_id in found)
+        return image_ids
 
     # -- images --------------------------------------------------------------------------
 
     def known_image(self, url: str) -> ImageRef | None:
-        """The image already archived from *url*, so it is not downloaded again."""
+        """What the archive holds of the image at *url*: ``cached`` (downloaded before, so
+        not downloaded again) or ``failed`` (with its reason, ``failures`` in a row and
+        ``last_attempt``); None when it was never tried."""
         with self.session() as session:
             image = session.scalars(
-                select(Image).where(Image.url == url, Image.status == "downloaded")
+                select(Image).where(Image.url == url, Image.status.in_(("downloaded", "failed")))
             ).first()
             if image is None:
                 return None
+            failed = image.status == "failed"
             return ImageRef(
                 url=image.url,
                 src=image.url,
@@ -564,7 +600,10 @@ class Archive:
                 width=image.width,
                 height=image.height,
                 size=image.size,
-                status="cached",
+                status="failed" if failed else "cached",
+                error=image.error,
+                failures=image.failures,
+                last_attempt=image.last_attempt,
             )
 
     def host_policies(self) -> dict[str, str]:
@@ -1038,61 +1077,6 @@ class Archive:
                     found[(source_id, guid)] = (article_id, digest)
         return found
 
-    def _link_images_in_bulk(self, session: Session, images: dict[int, Sequence[ImageRef]]) -> None:
-        """What :meth:`_link_images` does, for many new articles at once."""
-
-        refs = {ref.url: ref for article_images in images.values() for ref in article_images}
-        if not refs:
-            return
-        now = datetime.now(UTC)
-        cached: list[dict[str, Any]] = []
-        fetched: list[dict[str, Any]] = []
-        for ref in refs.values():
-            values = {
-                "url": ref.url,
-                "sha256": ref.sha256,
-                "path": ref.path,
-                "media_type": ref.media_type,
-                "width": ref.width,
-                "height": ref.height,
-                "size": ref.size,
-                "status": "downloaded" if ref.status in ("downloaded", "cached") else ref.status,
-                "error": ref.error,
-                "last_attempt": now,
-            }
-            (cached if ref.status == "cached" else fetched).append(values)
-        _insert_ignore(session, Image, cached)
-        dialect = session.get_bind().dialect.name
-        if fetched and dialect in ("sqlite", "postgresql"):
-            table: Any = Image.__table__  # Core: none of the ORM's per-row work
-            statement = (sqlite.insert if dialect == "sqlite" else postgresql.insert)(table)
-            statement = statement.on_conflict_do_update(
-                index_elements=["url"],
-                set_={k: statement.excluded[k] for k in fetched[0] if k != "url"},
-            )
-            session.execute(statement, fetched)
-        else:  # pragma: no cover - other dialects
-            for values in fetched:
-                _upsert(session, Image, values, key="url")
-        urls = list(refs)
-        image_ids: dict[str, int] = {}
-        for start in range(0, len(urls), 1000):  # SQLite binds at most 32,766 values
-            part = urls[start : start + 1000]
-            found = session.execute(select(Image.url, Image.id).where(Image.url.in_(part)))
-            image_ids.update((url, image_id) for url, image_id in found)
-        links = [
-            {
-                "article_id": article_id,
-                "position": ref.position,
-                "image_id": image_ids[ref.url],
-                "src": ref.src,
-                "role": ref.role,
-            }
-            for article_id, article_images in images.items()
-            for ref in _unique_positions(article_images)
-        ]
-        self._insert_many(session, ArticleImage, links)
-
     def stats_breakdown(self) -> dict[str, Any]:
         """``by_source`` (articles, oldest, newest, images, image bytes per source) and
         ``by_month`` (articles per ``YYYY-MM`` of publication, UTC), for ``archiver stats``."""
@@ -1272,6 +1256,31 @@ def _upsert(session: Session, model: type[Base], values: dict[str, Any], *, key:
             setattr(row, name, value)
 
 
+def _upsert_many(
+    session: Session, model: type[Base], rows: list[dict[str, Any]], *, key: str
+) -> None:
+    """:func:`_upsert` for *rows* with the same keys, in one ``executemany``."""
+    if not rows:
+        return
+    dialect = session.get_bind().dialect.name
+    if dialect not in ("sqlite", "postgresql"):  # pragma: no cover - other dialects
+        for values in rows:
+            _upsert(session, model, values, key=key)
+        return
+    table: Any = model.__table__  # Core: none of the ORM's per-row work
+    statement = (sqlite.insert if dialect == "sqlite" else postgresql.insert)(table)
+    statement = statement.on_conflict_do_update(
+        index_elements=[key], set_={k: statement.excluded[k] for k in rows[0] if k != key}
+    )
+    session.execute(statement, rows)
+
+
+def _chunks(values: Sequence[Any], size: int = 1000) -> Iterator[Sequence[Any]]:
+    """*values* a thousand at a time: SQLite binds at most 32,766 values a statement."""
+    for start in range(0, len(values), size):
+        yield values[start : start + size]
+
+
 def _filtered(
     query: Select[Any], filters: SearchFilters, session: Session | None = None
 ) -> Select[Any]:
@@ -1364,6 +1373,8 @@ def _image_dict(link: ArticleImage, image: Image) -> dict[str, Any]:
         "bytes": image.size,
         "status": image.status,
         "error": image.error,
+        "failures": image.failures,
+        "last_attempt": _iso(image.last_attempt),
     }
 
 

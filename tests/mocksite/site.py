@@ -927,6 +927,24 @@ class Site:
                 "image/jpeg",
             )
         )
+        photo = images["/images/photo.png"]
+
+        def fails_once(request: Request) -> Response:
+            if request.site.state.count_hit(request.path) == 1:
+                return Response(404, _page("Not found", "<h1>404</h1>"), HTML, send_etag=False)
+            return Response(body=photo.data, content_type="image/png")
+
+        self.add(
+            Route(
+                "/images/fails-once.png",
+                "images",
+                "404 on the first request since the last /__reset__, then /images/photo.png's "
+                "bytes.",
+                fails_once,
+                404,
+                HTML,
+            )
+        )
         self.add_static(
             "/images/fake.jpg",
             "images",
