@@ -13,6 +13,7 @@ site twice (the second run is the incremental no-op).
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import tempfile
 import time
@@ -75,14 +76,27 @@ def main() -> None:
             held = connection.exec_driver_sql("SELECT count(*) FROM articles").scalar()
         print(f"archive holds {held:,} articles")
         started = time.perf_counter()
+        cpu = _cpu_seconds()
         posts = root / "blog" / "source" / "_posts"
         report = import_posts(archive, [posts], media_dir=root / "m", workers=args.workers)
         elapsed = time.perf_counter() - started
+        writer, readers_cpu = (
+            after - before for after, before in zip(_cpu_seconds(), cpu, strict=True)
+        )
         readers = "default" if args.workers is None else args.workers
         print(
             f"import: {report.new:,} new of {report.files:,} files in {elapsed:.1f}s "
             f"({report.files / elapsed:,.0f} articles/s; reader processes: {readers}), "
             f"{len(report.failed)} failed"
+        )
+        # What the import costs in CPU, which a busy machine does not change much: the writer
+        # (this process) cannot be split, the readers share the other cores.
+        cores = os.cpu_count() or 1
+        bound = max(writer, (writer + readers_cpu) / cores)
+        print(
+            f"import CPU: writer {writer * 1000 / report.files:.2f} ms/article, readers "
+            f"{readers_cpu * 1000 / report.files:.2f} ms/article; on {cores} idle cores: "
+            f"{report.files / bound:,.0f} articles/s"
         )
         started = time.perf_counter()
         again = import_posts(archive, [posts], media_dir=root / "m", workers=args.workers)
@@ -100,6 +114,15 @@ def main() -> None:
                 f"({out.written:,} written, {out.unchanged:,} unchanged)"
             )
         archive.close()
+
+
+def _cpu_seconds() -> tuple[float, float]:
+    """CPU seconds (user + system) of this process and of its finished children."""
+    import resource
+
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime, children.ru_utime + children.ru_stime
 
 
 def _when(value: str):  # type: ignore[no-untyped-def]

@@ -311,23 +311,25 @@ def normalize_language(declared: str | None) -> str | None:
     return "-".join(parts)
 
 
+_HAN_CHARS = "\u4e00-\u9fff\u3400-\u4dbf\uf900-\ufaff"
+_KANA_CHARS = "\u3040-\u30ff\u31f0-\u31ff"
+_HANGUL_CHARS = "\uac00-\ud7af\u1100-\u11ff\u3130-\u318f"
+_HAN = re.compile(f"[{_HAN_CHARS}]")
+_KANA = re.compile(f"[{_KANA_CHARS}]")
+_HANGUL = re.compile(f"[{_HANGUL_CHARS}]")
+_LATIN = re.compile("[A-Za-z]")
+_OTHER_LETTER = re.compile(f"[^\\W\\d_A-Za-z{_HAN_CHARS}{_KANA_CHARS}{_HANGUL_CHARS}]")
+"""A letter of any other script (the regular expressions count in C: a loop over the
+characters in Python was a third of the time it takes to import a post)."""
+
+
 def _guess_language(text: str) -> str | None:
     sample = text[:5000]
     if "<" in sample and ">" in sample:
         sample = re.sub(r"<[^>]*>", " ", sample)
-    han = kana = hangul = latin = other = 0
-    for char in sample:
-        code = ord(char)
-        if 0x4E00 <= code <= 0x9FFF or 0x3400 <= code <= 0x4DBF or 0xF900 <= code <= 0xFAFF:
-            han += 1
-        elif 0x3040 <= code <= 0x30FF or 0x31F0 <= code <= 0x31FF:
-            kana += 1
-        elif 0xAC00 <= code <= 0xD7AF or 0x1100 <= code <= 0x11FF or 0x3130 <= code <= 0x318F:
-            hangul += 1
-        elif char.isascii() and char.isalpha():
-            latin += 1
-        elif char.isalpha():
-            other += 1
+    han, kana, hangul = (len(chars.findall(sample)) for chars in (_HAN, _KANA, _HANGUL))
+    latin = len(_LATIN.findall(sample))
+    other = len(_OTHER_LETTER.findall(sample))
     cjk = han + kana + hangul
     # A CJK character carries a word's worth of meaning: weigh it against Latin words.
     if cjk >= 2 and cjk * 4 >= latin:
