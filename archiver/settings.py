@@ -93,6 +93,13 @@ CONCURRENT_REQUESTS = 16
 CONCURRENT_REQUESTS_PER_DOMAIN = 4
 DOWNLOAD_TIMEOUT = 60
 AUTOTHROTTLE_ENABLED = True
+DOWNLOADER_MIDDLEWARES = {
+    "archiver.netguard.PrivateAddressGuard": 50,  # before robots.txt and everything else
+}
+ARCHIVER_ALLOW_PRIVATE_ADDRESSES = os.environ.get("ARCHIVER_ALLOW_PRIVATE_ADDRESSES", "false")
+"""``true``: fetch private, loopback and link-local addresses that a document of another host
+links to (``archiver.netguard``). Sources on such addresses are always crawled, with what
+they link to on their own host."""
 EXTENSIONS = {
     "scrapy.extensions.throttle.AutoThrottle": None,
     "archiver.throttle.ConditionalAutoThrottle": 0,  # a 304 counts as a success

@@ -44,6 +44,7 @@ from archiver.media import exceeds_pixel_limit, find_images, image_path, sniff_i
 from archiver.media._markup import absolute_http_url
 from archiver.media.paths import thumbnail_path
 from archiver.media.sniff import ImageInfo, describe_bytes
+from archiver.netguard import PrivateAddressRefused
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable
@@ -122,6 +123,8 @@ class ImageFetch:
     url: str
     """The image URL as the article names it (``ImageRef.url``)."""
     article_url: str
+    source_url: str | None = None
+    """The article's source: its host is one the user asked for (``archiver.netguard``)."""
     tried: list[str] = field(default_factory=list)
     """Referer strategies tried so far, in order."""
     referers: list[str | None] = field(default_factory=list)
@@ -346,7 +349,7 @@ class ArticleImagesPipeline(FilesPipeline):
         self.crawler.stats.inc_value("archiver/images/found", len(item.images))
         requests: list[Request] = []
         for url in _pending_urls(item.images):
-            fetch = ImageFetch(url=url, article_url=item.url)
+            fetch = ImageFetch(url=url, article_url=item.url, source_url=item.source_url)
             try:
                 request = self._request(fetch)
             except ValueError as exc:
@@ -540,6 +543,8 @@ class ArticleImagesPipeline(FilesPipeline):
         if isinstance(exc, ImageFailed):
             return exc
         text = str(exc) if exc is not None else ""
+        if isinstance(exc, PrivateAddressRefused):
+            return ImageFailed("private-address", text)
         if isinstance(exc, IgnoreRequest):
             if "max redirections" in text:
                 return ImageFailed("redirect-loop", f"more than {self.max_redirects} redirects")
@@ -652,6 +657,7 @@ class ArticleImagesPipeline(FilesPipeline):
             headers={"Accept": self.ACCEPT},
             meta={
                 META_KEY: fetch,
+                "source_url": fetch.source_url,
                 "download_maxsize": self.max_bytes,
                 "download_timeout": self.timeout,
                 "max_retry_times": self.retries,

@@ -122,6 +122,10 @@ def run_crawl(
             "ARCHIVER_MEDIA_DIR": str(media),
             "AUTOTHROTTLE_ENABLED": False,
             "LOG_LEVEL": "DEBUG",
+            # These articles' images sit on local servers of several ports, some of them
+            # hosts that are not their source's: private addresses the guard would refuse
+            # (it has a test of its own here, which turns it back on).
+            "ARCHIVER_ALLOW_PRIVATE_ADDRESSES": "true",
             **(settings or {}),
         },
     }
@@ -516,6 +520,30 @@ def test_the_rewritten_body_shows_only_local_files_except_failures(
 
 
 # -- Referer strategies, remembered across crawls ------------------------------------------------
+
+
+def test_an_article_cannot_send_the_crawler_to_private_addresses(site: Any, tmp_path: Path) -> None:
+    """Its source's host is the user's; this server under another name is a private address
+    of another host, refused before any request, unless the setting allows it."""
+    private = f"http://localhost:{site.port}/images/photo.png"
+    body = f'<img src="{private}"><img src="/images/gen/40.png">'
+    items = [article(site.url("/articles/guarded.html"), body)]
+    site.reset_log()
+    guarded = run_crawl(
+        tmp_path / "1",
+        items,
+        db=f"sqlite:///{tmp_path / 'a.db'}",
+        media=tmp_path / "m1",
+        settings={"ARCHIVER_ALLOW_PRIVATE_ADDRESSES": "false"},
+    )
+    refs = guarded.items[0]["images"]
+    assert [r["status"] for r in refs] == ["failed", "downloaded"]
+    assert refs[0]["error"].startswith("private-address: private address: localhost (")
+    assert crawler_requests(site, "/images/photo.png") == []
+    allowed = run_crawl(  # the setting, as the other tests here have it
+        tmp_path / "2", items, db=f"sqlite:///{tmp_path / 'b.db'}", media=tmp_path / "m2"
+    )
+    assert [r["status"] for r in allowed.items[0]["images"]] == ["downloaded", "downloaded"]
 
 
 def test_referer_strategies_are_tried_and_remembered(site: Any, tmp_path: Path) -> None:

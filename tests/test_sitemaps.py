@@ -348,3 +348,22 @@ def test_sources_add_recognizes_sitemaps_and_pages(mock_site: Any) -> None:
     assert (page.kind, page.title) == ("page", "The quiet return of RSS")
     with pytest.raises(ArchiverError, match="announces feeds"):
         probe_source(mock_site.url("/"))  # announces its feeds: not a page
+
+
+def test_a_sitemap_cannot_send_the_crawler_to_private_addresses(
+    mock_site: Any, db_url: str
+) -> None:
+    """The sitemap's own host is the user's; this server under another name and a cloud
+    metadata address are not fetched for it, and the rest is archived."""
+    sitemap = mock_site.url("/sitemaps/private.xml")
+    mock_site.reset_log()
+    done = crawl(db_url, sitemap)
+    assert done.returncode == 0, done.stderr
+    assert "1 new" in done.stdout
+    pages = [r["path"] for r in mock_site.requests() if r["path"].startswith("/articles/")]
+    assert pages == ["/articles/keras.html"]
+    outcome = last_run(db_url)["sources"][sitemap]
+    assert outcome["status"] == "partial"
+    assert "2 of 3 pages failed" in outcome["error"]
+    assert "private address: localhost (" in outcome["error"]
+    assert "private address: 169.254.169.254 is not fetched" in outcome["error"]

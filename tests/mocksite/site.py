@@ -1166,6 +1166,31 @@ class Site:
             XML,
             broken_sitemap,
         )
+
+        def private_sitemap(base: str) -> bytes:
+            urls = "".join(
+                f"<url><loc>{url}</loc><lastmod>2021-05-01</lastmod></url>\n"
+                for url in (
+                    f"{base}/articles/keras.html",
+                    base.replace("127.0.0.1", "localhost") + "/articles/intro.html",
+                    "http://169.254.169.254/latest/meta-data/",
+                )
+            )
+            return (
+                '<?xml version="1.0" encoding="UTF-8"?>\n'
+                '<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">\n'
+                f"{urls}</urlset>\n"
+            ).encode()
+
+        self.add_static(
+            "/sitemaps/private.xml",
+            "sitemaps",
+            "urlset listing an article page of this host, one of this server under the name "
+            "localhost, and a cloud metadata address (169.254.169.254): the last two are "
+            "private addresses of other hosts.",
+            XML,
+            private_sitemap,
+        )
         self.add_static(
             "/sitemaps/broken-index.xml",
             "sitemaps",

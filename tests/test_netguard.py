@@ -1,0 +1,83 @@
+"""The private-address guard: which addresses are private, and which requests it lets by.
+
+The crawls that show it end to end are in test_sitemaps.py (pages) and
+test_images_pipeline.py (images)."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+from scrapy.exceptions import NotConfigured
+from scrapy.http import Request
+from scrapy.utils.test import get_crawler
+
+from archiver.netguard import PrivateAddressGuard, PrivateAddressRefused, is_public
+
+
+@pytest.mark.parametrize(
+    ("address", "public"),
+    [
+        ("93.184.216.34", True),
+        ("2606:2800:220:1:248:1893:25c8:1946", True),
+        ("127.0.0.1", False),
+        ("127.8.9.10", False),
+        ("10.1.2.3", False),
+        ("172.16.0.1", False),
+        ("192.168.1.1", False),
+        ("169.254.169.254", False),  # a cloud's metadata service
+        ("100.64.0.1", False),  # carrier-grade NAT
+        ("0.0.0.0", False),
+        ("224.0.0.1", False),
+        ("::1", False),
+        ("fe80::1%eth0", False),
+        ("fd00::1", False),
+        ("::ffff:10.0.0.1", False),  # IPv4-mapped: judged as the IPv4 address
+        ("::ffff:93.184.216.34", True),
+        ("not an address", False),
+    ],
+)
+def test_public_addresses(address: str, public: bool) -> None:
+    assert is_public(address) is public
+
+
+def check(guard: PrivateAddressGuard, url: str, source: str | None = None) -> str | None:
+    """None when the guard lets the request by, else what it says."""
+    meta = {} if source is None else {"source_url": source}
+    try:
+        asyncio.run(guard.process_request(Request(url, meta=meta)))
+    except PrivateAddressRefused as refused:
+        return str(refused)
+    return None
+
+
+def test_what_the_guard_lets_by() -> None:
+    guard = PrivateAddressGuard()
+    public = "http://93.184.216.34/feed.xml"
+    assert check(guard, "http://93.184.216.34/a.png", public) is None
+    refused = check(guard, "http://169.254.169.254/latest/meta-data/", public)
+    assert refused is not None
+    assert refused.startswith("private address: 169.254.169.254 ")
+    assert "ARCHIVER_ALLOW_PRIVATE_ADDRESSES" in refused
+    refused = check(guard, "http://localhost:8080/admin", public)  # resolved first
+    assert refused is not None
+    assert refused.startswith("private address: localhost (")
+    assert check(guard, "http://[::1]:8080/", public) is not None
+    # A source on a private address is the user's: it and its own host's links are fetched,
+    # robots.txt included (asked for without a source), but not other private hosts.
+    local = "http://127.0.0.1:1200/rsshub/route"
+    assert check(guard, local, local) is None
+    assert check(guard, "http://127.0.0.1:1200/robots.txt") is None
+    assert check(guard, "http://127.0.0.1:1200/images/a.png", public) is None
+    assert check(guard, "http://127.0.0.1:9999/", local) is not None  # another port
+    # Everything a feed read from disk links to is the user's own.
+    assert check(guard, "http://10.0.0.5/a.png", "file:///home/me/feed.xml") is None
+    assert check(guard, "file:///etc/passwd", public) is None  # not a network request
+    assert check(guard, "http://no-such-host.invalid/", public) is None  # fails on download
+
+
+def test_the_setting_turns_it_off() -> None:
+    crawler = get_crawler(settings_dict={"ARCHIVER_ALLOW_PRIVATE_ADDRESSES": "true"})
+    with pytest.raises(NotConfigured):
+        PrivateAddressGuard.from_crawler(crawler)
+    assert isinstance(PrivateAddressGuard.from_crawler(get_crawler()), PrivateAddressGuard)
