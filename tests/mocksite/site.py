@@ -1148,16 +1148,23 @@ class Site:
             lambda base: gzip.compress(articles_sitemap(base), mtime=0),
         )
 
-        def broken_sitemap(base: str) -> bytes:
-            urls = "".join(
-                f"<url><loc>{base}{path}</loc><lastmod>2021-05-01</lastmod></url>\n"
-                for path in ("/articles/keras.html", "/broken/404.xml", "/images/photo.png")
+        def urlset(*urls: str) -> bytes:
+            listed = "".join(
+                f"<url><loc>{url}</loc><lastmod>2021-05-01</lastmod></url>\n" for url in urls
             )
             return (
                 '<?xml version="1.0" encoding="UTF-8"?>\n'
                 '<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">\n'
-                f"{urls}</urlset>\n"
+                f"{listed}</urlset>\n"
             ).encode()
+
+        def broken_sitemap(base: str) -> bytes:
+            return urlset(
+                *(
+                    base + p
+                    for p in ("/articles/keras.html", "/broken/404.xml", "/images/photo.png")
+                )
+            )
 
         self.add_static(
             "/sitemaps/broken.xml",
@@ -1168,19 +1175,11 @@ class Site:
         )
 
         def private_sitemap(base: str) -> bytes:
-            urls = "".join(
-                f"<url><loc>{url}</loc><lastmod>2021-05-01</lastmod></url>\n"
-                for url in (
-                    f"{base}/articles/keras.html",
-                    base.replace("127.0.0.1", "localhost") + "/articles/intro.html",
-                    "http://169.254.169.254/latest/meta-data/",
-                )
+            return urlset(
+                f"{base}/articles/keras.html",
+                base.replace("127.0.0.1", "localhost") + "/articles/intro.html",
+                "http://169.254.169.254/latest/meta-data/",
             )
-            return (
-                '<?xml version="1.0" encoding="UTF-8"?>\n'
-                '<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">\n'
-                f"{urls}</urlset>\n"
-            ).encode()
 
         self.add_static(
             "/sitemaps/private.xml",
