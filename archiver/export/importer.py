@@ -15,9 +15,11 @@ a post is identified by its path below ``_posts``/``content``.
 from __future__ import annotations
 
 import functools
+import gc
 import hashlib
 import html
 import logging
+import os
 import re
 import shutil
 from collections.abc import Iterable, Iterator, Sequence
@@ -98,8 +100,6 @@ def _post_files(directory: Path) -> Iterator[Path]:
     (each directory's entries sorted, depth first), without hidden files and directories
     and without following links to directories, as ``rglob`` does; one ``scandir`` per
     directory (sorting ``Path`` objects costs more than reading the tree)."""
-    import os
-
     try:
         with os.scandir(directory) as scan:
             entries = sorted(scan, key=lambda entry: os.path.normcase(entry.name))
@@ -583,8 +583,6 @@ def _parsed_files(
 def _reader_priority() -> None:
     """A reader process yields the CPU to the writer: the writer is the one that cannot be
     split across processes, and readers sharing its core equally would slow it by a third."""
-    import os
-
     if hasattr(os, "nice"):
         os.nice(READER_NICENESS)
 
@@ -602,8 +600,6 @@ def import_posts(
     reported in ``failed`` and the others go on. Big imports read the files in *workers*
     processes (default: one per CPU, at most :data:`MAX_READERS`; 0 reads them in this
     process) while this one writes, up to *batch_size* articles a transaction."""
-    import os
-
     report = ImportReport()
     media = Path(media_dir) if media_dir else Path("media")
     files = list(find_posts(paths))
@@ -676,8 +672,6 @@ def _collector_paused() -> Iterator[None]:
     """Python's cyclic garbage collector off for the import, the young generations
     collected after each batch instead (:func:`_collect_young`): with thousands of posts
     alive at once, its automatic full collections cost the writer a tenth of its time."""
-    import gc
-
     enabled = gc.isenabled()
     gc.disable()
     try:
@@ -688,8 +682,6 @@ def _collector_paused() -> Iterator[None]:
 
 
 def _collect_young() -> None:
-    import gc
-
     gc.collect(1)
 
 
