@@ -578,6 +578,58 @@ def run(
         sys.exit(1)
 
 
+@cli.command()
+@click.option(
+    "--redis",
+    "redis_url",
+    envvar="ARCHIVER_REDIS_URL",
+    metavar="URL",
+    help="The Redis the workers share. [env ARCHIVER_REDIS_URL]",
+)
+@click.option(
+    "--until-idle",
+    is_flag=True,
+    help="Stop once nothing is due and the shared queue has stayed empty (batch jobs).",
+)
+@click.option(
+    "--idle-seconds",
+    type=click.FloatRange(min=0),
+    default=3.0,
+    show_default=True,
+    help="How long the queue must stay empty for --until-idle.",
+)
+@click.option("--no-images", is_flag=True, help="Do not download the articles' images.")
+@pass_context
+@library_errors
+def worker(
+    ctx: Context, redis_url: str | None, until_idle: bool, idle_seconds: float, no_images: bool
+) -> None:
+    """Crawl scheduled sources with other workers, on any number of machines, through a
+    shared Redis queue (needs the redis extra and, for several machines, PostgreSQL).
+
+    Each worker leases due sources as `run` does and queues their feeds; every worker
+    fetches from the queue, so one big sitemap's pages spread over all of them. Stops
+    cleanly on SIGTERM or SIGINT (exit 0); with --until-idle, exits 1 when any source
+    failed entirely, as `run` does.
+
+    \b
+    archiver --db postgresql://archiver@db/archive --media /mnt/media \\
+        worker --redis redis://queue:6379/0
+    """
+    from archiver.cluster import run_worker
+    from archiver.crawl import summary_line
+
+    result = run_worker(
+        ctx.crawl_options(images=not no_images),
+        redis_url=redis_url,
+        until_idle=until_idle,
+        idle_seconds=idle_seconds,
+    )
+    click.echo(summary_line(result))
+    if until_idle and result.failed_sources:
+        sys.exit(1)
+
+
 def _global_args(ctx: Context) -> list[str]:
     args = []
     if ctx.database_url:

@@ -36,6 +36,8 @@ class SourceConfig:
     """For a sitemap source: when each page it archived was last fetched, by the article's
     URL and canonical URL. A page the sitemap lists with a ``lastmod`` no newer costs no
     request (filled by ``run_crawl`` from ``Archive.archived_pages``)."""
+    lease_owner: str | None = None
+    """``archiver worker``: the lease this source is fetched under (one per source)."""
 
 
 @dataclass

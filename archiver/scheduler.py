@@ -153,6 +153,24 @@ def select_sources(
     return archive.due_sources()
 
 
+def lease_owner() -> str:
+    """A name for leases that no other process, here or on another machine, can have."""
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+
+
+def source_config(source: SourceRecord, *, lease: str | None = None) -> SourceConfig:
+    """What a crawl needs of a scheduled source: its settings and stored validators."""
+    return SourceConfig(
+        url=source.url,
+        categories=tuple(source.categories),
+        timezone=source.timezone,
+        etag=source.etag,
+        last_modified=source.last_modified,
+        kind=source.kind,
+        lease_owner=lease,
+    )
+
+
 def run_sources(
     archive: Archive,
     sources: Sequence[SourceRecord],
@@ -165,23 +183,13 @@ def run_sources(
     Returns the sources skipped because another run holds them, and the crawl's result
     (None when nothing was left to crawl: then not a single request is made).
     """
-    owner = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+    owner = lease_owner()
     won = set(archive.acquire_leases([s.id for s in sources], owner, lease_seconds))
     skipped = [s for s in sources if s.id not in won]
     mine = [s for s in sources if s.id in won]
     if not mine:
         return skipped, None
-    options.sources = [
-        SourceConfig(
-            url=s.url,
-            categories=tuple(s.categories),
-            timezone=s.timezone,
-            etag=s.etag,
-            last_modified=s.last_modified,
-            kind=s.kind,
-        )
-        for s in mine
-    ]
+    options.sources = [source_config(s) for s in mine]
     options.command = "run"
     try:
         return skipped, run_crawl(options)

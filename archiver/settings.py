@@ -37,6 +37,36 @@ ARCHIVER_TRACKING_PARAMS: list[str] = []
 """Extra query parameters to strip from article URLs, beside the built-in list in
 ``archiver.normalize.urls.DEFAULT_TRACKING_PARAMS`` (``name`` or ``prefix*``)."""
 
+# -- workers (archiver worker: scrapy-redis) --------------------------------------------------
+
+ARCHIVER_REDIS_URL = os.environ.get("ARCHIVER_REDIS_URL", "")
+"""The Redis that ``archiver worker`` processes share (``--redis``): the request queue, the
+duplicate filter and the page bookkeeping of sitemap sources. Needs the ``redis`` extra."""
+
+ARCHIVER_REDIS_PREFIX = os.environ.get("ARCHIVER_REDIS_PREFIX", "archiver")
+"""The prefix of every Redis key the workers use: one per archive, so two archives can
+share one Redis (``<prefix>:requests``, ``<prefix>:dupefilter``, ``<prefix>:sitemap:*``)."""
+
+ARCHIVER_WORKER_POLL_SECONDS = 1.0
+"""How often a worker looks for due sources to lease (one cheap query)."""
+
+ARCHIVER_WORKER_BATCH = 50
+"""The most sources a worker leases at a time."""
+
+ARCHIVER_WORKER_QUEUE_LOW = 200
+"""A worker leases more sources only while the shared queue holds fewer requests than this,
+so leased sources are fetched long before their leases (30 minutes) run out."""
+
+ARCHIVER_WORKER_DUPEFILTER_SECONDS = 30 * 60
+"""How long the shared duplicate filter remembers a page request (a sitemap's page, per
+``lastmod``): long enough for every worker's copy of a round, short enough that a page
+that failed is tried again by a later round. Feed requests are never filtered."""
+
+ARCHIVER_WORKER_UNTIL_IDLE = False
+"""Stop once nothing is due and the shared queue has been empty ``..._IDLE_SECONDS``."""
+
+ARCHIVER_WORKER_IDLE_SECONDS = 3.0
+
 # -- pages and sitemaps ----------------------------------------------------------------------
 
 

@@ -34,3 +34,12 @@ class SourceOutcome:
     """``Cache-Control: max-age`` of the response, in seconds."""
     retry_after: int | None = None
     """``Retry-After`` of a 429/503 response, in seconds."""
+    pending_items: int = 0
+    """Items of this source that the reporting process yields after this outcome (a feed's
+    entries, a page's article). ``archiver worker`` records the source once they are
+    stored; a one-process crawl records every source at its end and ignores it."""
+    final: bool = True
+    """False for a stand-in sent while a sitemap source's pages are still being fetched."""
+    lease_owner: str | None = None
+    """The lease the source was fetched under, released when it is recorded (``archiver
+    worker``, where the worker that records a source may not be the one that leased it)."""

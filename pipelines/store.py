@@ -58,17 +58,24 @@ class StorePipeline:
         return await loop.run_in_executor(self._executor, lambda: function(*args, **kwargs))
 
     async def open_spider(self) -> None:
-        settings = self.crawler.settings
-        archive = await asyncio.to_thread(Archive.from_settings, settings)
+        await self._open_archive()
+        self.run_id = await self._start_run()
+
+    async def _open_archive(self) -> None:
+        archive = await asyncio.to_thread(Archive.from_settings, self.crawler.settings)
         # SQLite has one writer at a time: one thread avoids lock waits between our own writes.
         workers = 1 if archive.engine.dialect.name == "sqlite" else 4
         self._executor = ThreadPoolExecutor(workers, thread_name_prefix="archiver-store")
         self.archive = archive
-        self.run_id = await self._call(
-            archive.start_run, settings.get("ARCHIVER_RUN_COMMAND", "crawl")
-        )
-        self.crawler.stats.set_value("archiver/run_id", self.run_id)
         self.crawler.stats.set_value("archiver/database", archive.url)
+
+    async def _start_run(self) -> int:
+        """Open a ``crawl_runs`` row; its id goes in the stats as ``archiver/run_id``."""
+        assert self.archive is not None
+        command = self.crawler.settings.get("ARCHIVER_RUN_COMMAND", "crawl")
+        run_id = await self._call(self.archive.start_run, command)
+        self.crawler.stats.set_value("archiver/run_id", run_id)
+        return run_id
 
     def source_fetched(self, outcome: SourceOutcome) -> None:
         self.outcomes[outcome.url] = outcome
@@ -147,36 +154,50 @@ class StorePipeline:
         )
 
     async def _record_run(self, reason: str) -> None:
-        assert self.archive is not None
         assert self.run_id is not None
         sources: dict[str, Any] = {}
         for url, outcome in self.outcomes.items():
-            counts = self.per_source.get(url, Counter())
-            record = self._sources.get(url) or await self._ensure_failed_source(outcome)
-            await self._call(
-                self.archive.record_source_fetch,
-                record.id,
-                status=outcome.status,
-                error=outcome.error,
-                etag=outcome.etag,
-                last_modified=outcome.last_modified,
-                new_entries=counts.get("new", 0),
-                hints=FetchHints(
-                    ttl_minutes=outcome.ttl_minutes,
-                    max_age=outcome.max_age,
-                    retry_after=outcome.retry_after,
-                ),
-            )
-            sources[url] = {
-                "name": record.name,
-                "kind": outcome.kind,
-                "status": outcome.status,
-                "error": outcome.error,
-                "entries": outcome.entries,
-                **{key: counts.get(key, 0) for key in ("new", "updated", "unchanged", "failed")},
-            }
+            _, sources[url] = await self._record_source(outcome)
+        await self._finish_run(self.run_id, reason, sources, dict(self.counts))
+
+    async def _record_source(self, outcome: SourceOutcome) -> tuple[SourceRecord, dict[str, Any]]:
+        """Record how a source went (status, validators, next due time): its entry in the
+        run's ``sources``."""
+        assert self.archive is not None
+        url = outcome.url
+        counts = self.per_source.get(url, Counter())
+        record = self._sources.get(url) or await self._ensure_failed_source(outcome)
+        await self._call(
+            self.archive.record_source_fetch,
+            record.id,
+            status=outcome.status,
+            error=outcome.error,
+            etag=outcome.etag,
+            last_modified=outcome.last_modified,
+            new_entries=counts.get("new", 0),
+            hints=FetchHints(
+                ttl_minutes=outcome.ttl_minutes,
+                max_age=outcome.max_age,
+                retry_after=outcome.retry_after,
+            ),
+        )
+        return record, {
+            "name": record.name,
+            "kind": outcome.kind,
+            "status": outcome.status,
+            "error": outcome.error,
+            "entries": outcome.entries,
+            **{key: counts.get(key, 0) for key in ("new", "updated", "unchanged", "failed")},
+        }
+
+    async def _finish_run(
+        self, run_id: int, reason: str, sources: dict[str, Any], counts: dict[str, int]
+    ) -> None:
+        """Close the ``crawl_runs`` row: ``interrupted`` unless the crawl finished, else
+        ``ok``, ``partial`` (some sources failed) or ``failed`` (all of them)."""
+        assert self.archive is not None
         failed_sources = [u for u, s in sources.items() if s["status"] == "failed"]
-        totals = dict(self.counts)
+        totals = dict(counts)
         totals["not_modified"] = sum(1 for s in sources.values() if s["status"] == "not_modified")
         if reason != "finished":
             status = "interrupted"
@@ -188,9 +209,127 @@ class StorePipeline:
             status = "ok"
         await self._call(
             self.archive.finish_run,
-            self.run_id,
+            run_id,
             status=status,
             counts=totals,
             sources=sources,
             error=f"finish reason: {reason}" if status == "interrupted" else None,
         )
+
+
+class WorkerStorePipeline(StorePipeline):
+    """The store pipeline of ``archiver worker``, which has no end to record a run at.
+
+    A source is recorded as soon as it is settled (its outcome reported here and the items
+    that follow it stored), exactly as a run records it, and its lease is released, so it
+    is due again on its own schedule whatever the worker does next. ``crawl_runs`` rows are
+    rounds: one opens at the first source or article after the worker was idle and closes
+    when it is idle again or stops; their ids are in the stats as ``archiver/run_ids``.
+    Articles are counted in the run of the worker that stored them, a source in the run of
+    the worker that settled it (for a sitemap source spread over workers, the one that
+    settled its last page; its adaptive interval sees that worker's new articles).
+    """
+
+    def __init__(self, *, crawler: Crawler) -> None:
+        super().__init__(crawler=crawler)
+        self.waiting: dict[str, int] = {}
+        """Items still to store per reported source, before it is recorded."""
+        self.round_sources: dict[str, Any] = {}
+        self.run_ids: list[int] = []
+        self._settling: set[asyncio.Future[None]] = set()
+        self._round_end: asyncio.Future[None] | None = None
+        self._run_lock = asyncio.Lock()
+        crawler.signals.connect(self.item_finished, signal=signals.item_dropped)
+        crawler.signals.connect(self.item_finished, signal=signals.item_error)
+        crawler.signals.connect(self.spider_idle, signal=signals.spider_idle)
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> WorkerStorePipeline:
+        return cls(crawler=crawler)
+
+    async def open_spider(self) -> None:
+        await self._open_archive()  # the first round's run opens with its first source
+
+    async def _ensure_run(self) -> int:
+        async with self._run_lock:
+            if self.run_id is None:
+                self.run_id = await self._start_run()
+                self.run_ids.append(self.run_id)
+                self.crawler.stats.set_value("archiver/run_ids", list(self.run_ids))
+            return self.run_id
+
+    def source_fetched(self, outcome: SourceOutcome) -> None:
+        if not outcome.final:
+            return  # a sitemap source's stand-in: whoever settles its last page reports it
+        super().source_fetched(outcome)
+        self.waiting[outcome.url] = outcome.pending_items
+        if outcome.pending_items <= 0:
+            self._settle_soon(outcome.url)
+
+    async def process_item(self, item: Any) -> Any:
+        if isinstance(item, ArticleItem):
+            await self._ensure_run()
+        item = await super().process_item(item)
+        self.item_finished(item)
+        return item
+
+    def item_finished(self, item: Any, **kwargs: Any) -> None:
+        """An item is through the pipelines (stored, dropped or failed)."""
+        url = getattr(item, "source_url", None)
+        if url in self.waiting:
+            self.waiting[url] -= 1
+            if self.waiting[url] <= 0:
+                self._settle_soon(url)
+
+    def _settle_soon(self, url: str) -> None:
+        del self.waiting[url]
+        task = asyncio.ensure_future(self._settle(url))
+        self._settling.add(task)
+        task.add_done_callback(self._settling.discard)
+
+    async def _settle(self, url: str) -> None:
+        outcome = self.outcomes.pop(url, None)
+        if outcome is None:
+            return
+        await self._ensure_run()
+        try:
+            _, self.round_sources[url] = await self._record_source(outcome)
+            if outcome.lease_owner:
+                assert self.archive is not None
+                await self._call(self.archive.release_leases, outcome.lease_owner)
+        except Exception:  # one source's bookkeeping must not stop the worker
+            logger.exception("Cannot record the outcome of %s", url)
+        self.per_source.pop(url, None)  # its next round counts afresh
+
+    def spider_idle(self) -> None:
+        if self.run_id is not None and not self.waiting and self._round_end is None:
+            self._round_end = asyncio.ensure_future(self._finish_round("finished"))
+            self._round_end.add_done_callback(self._round_ended)
+
+    def _round_ended(self, _task: asyncio.Future[None]) -> None:
+        self._round_end = None
+
+    async def _finish_round(self, reason: str) -> None:
+        while self._settling:
+            await asyncio.gather(*list(self._settling))
+        async with self._run_lock:
+            run_id, self.run_id = self.run_id, None
+            if run_id is None:
+                return
+            sources, self.round_sources = self.round_sources, {}
+            counts, self.counts = dict(self.counts), Counter()
+            self._files = set()
+            await self._finish_run(run_id, reason, sources, counts)
+
+    async def spider_closed(self, reason: str) -> None:
+        if self.archive is None:
+            return
+        try:
+            for url in list(self.outcomes):  # every item is through: settle what is left
+                self.waiting.pop(url, None)
+                await self._settle(url)
+            await self._finish_round(reason)
+        finally:
+            if self._executor is not None:
+                self._executor.shutdown(wait=True)
+            self.archive.close()

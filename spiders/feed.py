@@ -113,6 +113,9 @@ class FeedSpider(scrapy.Spider):
     #: How many ``<link rel=alternate>`` feeds of an HTML page are followed.
     MAX_DISCOVERED_FEEDS = 1
 
+    #: Whether the spider must be given its sources (a worker is fed them as it runs).
+    URLS_REQUIRED = True
+
     def __init__(
         self,
         url: str | list[str] | None = None,
@@ -125,7 +128,7 @@ class FeedSpider(scrapy.Spider):
         self.source_urls = [check_source_url(u) for u in split_urls(url)]
         self.source_configs = {s.url: s for s in sources or []}
         self.source_urls += [u for u in self.source_configs if u not in self.source_urls]
-        if not self.source_urls:
+        if not self.source_urls and self.URLS_REQUIRED:
             raise ValueError("the feed spider needs at least one URL: -a url=https://...")
         self.categories = [c.strip() for c in split_urls(category)] if category else None
         self.timezone = timezone
@@ -243,6 +246,7 @@ class FeedSpider(scrapy.Spider):
         outcome.title = feed.title
         outcome.link = feed.link
         outcome.entries = len(feed.entries)
+        outcome.pending_items = len(feed.entries)
         if feed.errors:
             outcome.status = "partial"
             outcome.error = "; ".join(feed.errors)
@@ -290,7 +294,7 @@ class FeedSpider(scrapy.Spider):
             self.report(outcome)
             return
         outcome.title = item.title_raw
-        outcome.entries = 1
+        outcome.entries = outcome.pending_items = 1
         if item.parse_errors:
             outcome.status = "partial"
             outcome.error = "; ".join(item.parse_errors)
@@ -447,7 +451,13 @@ class FeedSpider(scrapy.Spider):
         # Until its pages are in, the source stands as interrupted; finish_sitemap replaces it.
         interim = SourceOutcome(url=crawl.source_url, kind="sitemap", status="partial")
         interim.error = "interrupted before its pages were fetched"
+        interim.final = False
         self.crawler.signals.send_catch_log(source_fetched, outcome=interim, spider=self)
+        yield from self.page_requests(crawl, chosen)
+
+    def page_requests(self, crawl: SitemapCrawl, chosen: list[SitemapEntry]) -> Iterator[Request]:
+        """The requests for a sitemap source's chosen pages, newest first. Each is settled
+        through ``page_settled`` (archived, failed) so the source is reported after its last."""
         for position, entry in enumerate(chosen):
             yield Request(
                 entry.url,
@@ -460,12 +470,12 @@ class FeedSpider(scrapy.Spider):
 
     async def parse_page(self, response: Response, **kwargs: Any) -> AsyncIterator[ArticleItem]:
         """A page a sitemap listed: one article (source kind ``sitemap``)."""
-        crawl = self.sitemap_crawls[response.meta["source_url"]]
+        source_url: str = response.meta["source_url"]
         entry: SitemapEntry = response.meta["sitemap_entry"]
         try:
             item = await self.read_page(response, datetime.now(UTC))
         except PageParseError as exc:
-            self.page_done(crawl, f"{response.url}: {exc}")
+            self.page_settled(response.meta, failure=f"{response.url}: {exc}")
             return
         item.source_kind = "sitemap"
         # What the page leaves out, a news sitemap may say.
@@ -473,27 +483,33 @@ class FeedSpider(scrapy.Spider):
         item.published_raw = item.published_raw or entry.news_published_raw
         item.updated_raw = item.updated_raw or entry.lastmod_raw
         item.categories_raw = item.categories_raw or list(entry.news_keywords)
-        crawl.archived += 1
-        self.page_done(crawl)
-        yield self.attach_source(item, crawl.source_url)
+        self.page_settled(response.meta, archived=True)
+        yield self.attach_source(item, source_url)
 
-    def page_done(self, crawl: SitemapCrawl, failure: str | None = None) -> None:
-        """One page of a sitemap source is settled; the last one reports the source."""
+    def page_settled(
+        self, meta: dict[str, Any], *, archived: bool = False, failure: str | None = None
+    ) -> None:
+        """One page of a sitemap source is settled (archived, failed, or neither); the last
+        one reports the source. *meta* is the page request's."""
+        crawl = self.sitemap_crawls[meta["source_url"]]
+        if archived:
+            crawl.archived += 1
         if failure is not None:
             crawl.failures.append(failure)
             self.crawler.stats.inc_value("archiver/pages/failed")
         crawl.pending_pages -= 1
         if crawl.pending_pages == 0:
-            self.finish_sitemap(crawl)
+            # The archived page's item comes after the report: one item still to store.
+            self.finish_sitemap(crawl, pending_items=int(archived))
 
     def page_failed(self, failure: Failure) -> None:
         """A page could not be fetched: counted as a failed entry of its sitemap source."""
         request = failure.request  # type: ignore[attr-defined]
         reason = describe_failure(failure)
         logger.warning("Cannot fetch page %s: %s", request.url, reason)
-        self.page_done(self.sitemap_crawls[request.meta["source_url"]], reason)
+        self.page_settled(request.meta, failure=reason)
 
-    def finish_sitemap(self, crawl: SitemapCrawl) -> None:
+    def finish_sitemap(self, crawl: SitemapCrawl, *, pending_items: int = 0) -> None:
         """Report the sitemap source: ``ok``; ``partial`` when a sitemap or some pages
         failed; ``failed`` when no page could be archived of those tried, or the sitemaps
         listed nothing because they all failed."""
@@ -519,6 +535,7 @@ class FeedSpider(scrapy.Spider):
             outcome.warnings.append(f"{crawl.unchanged} pages unchanged since archived")
         if crawl.left_out:
             outcome.warnings.append(f"{crawl.left_out} pages left for later crawls")
+        outcome.pending_items = pending_items
         self.report(outcome)
 
     # -- feeds -------------------------------------------------------------------------------

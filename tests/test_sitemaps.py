@@ -211,9 +211,9 @@ def test_an_index_is_followed_newest_first_within_its_bound() -> None:
 
 def test_every_page_failing_fails_the_source() -> None:
     spider, reports = spider_for()
-    crawl, requests = follow(spider, ParsedSitemap(kind="urlset", entries=[entry("/a", 1)]))
+    _, requests = follow(spider, ParsedSitemap(kind="urlset", entries=[entry("/a", 1)]))
     assert len(requests) == 1
-    spider.page_done(crawl, "HTTP 404 from https://example.com/a")
+    spider.page_settled(requests[0].meta, failure="HTTP 404 from https://example.com/a")
     assert reports[-1].status == "failed"
     assert reports[-1].error == "1 of 1 pages failed: HTTP 404 from https://example.com/a"
 

@@ -354,6 +354,28 @@ class Archive:
             )
             return [_source_record(s) for s in session.scalars(query)]
 
+    def claimable_sources(self, limit: int, now: datetime | None = None) -> list[SourceRecord]:
+        """Due sources that no live lease holds, at most *limit*, in ``due_sources`` order:
+        what ``archiver worker`` tries to lease (``acquire_leases`` still decides)."""
+        now = now or datetime.now(UTC)
+        with self.session() as session:
+            query = (
+                select(Source)
+                .where(
+                    Source.enabled.is_(True),
+                    Source.crawl_interval.is_not(None),
+                    or_(Source.next_due_at.is_(None), Source.next_due_at <= now),
+                    or_(
+                        Source.lease_owner.is_(None),
+                        Source.lease_expires_at.is_(None),
+                        Source.lease_expires_at < now,
+                    ),
+                )
+                .order_by(Source.next_due_at.asc().nulls_first(), Source.id)
+                .limit(limit)
+            )
+            return [_source_record(s) for s in session.scalars(query)]
+
     def acquire_leases(self, source_ids: Sequence[int], owner: str, seconds: int) -> list[int]:
         """Lease each source to *owner* unless another live run holds it; the ids leased.
 
