@@ -389,9 +389,8 @@ def sources_add(
     from archiver.schedule import format_interval, parse_interval
     from archiver.scheduler import probe_source
 
-    url = _as_url(url)
     try:
-        check_source_url(url)
+        url = check_source_url(_as_url(url))
     except ValueError as exc:
         raise ConfigurationError(str(exc)) from exc
     interval = parse_interval(every)
@@ -421,6 +420,8 @@ def describe_probe(probe: Any) -> str:
         return "article page"
     if probe.kind == "sitemap":
         return f"sitemap, {probe.entries} pages"
+    if probe.kind == "rsshub":
+        return f"RSSHub route, {probe.entries} entries"
     return f"{probe.kind} feed, {probe.entries} entries"
 
 
@@ -491,13 +492,13 @@ def sources_import(ctx: Context, path: str, every: str) -> None:
     try:
         for sub in subscriptions:
             try:
-                check_source_url(sub.url)
+                url = check_source_url(sub.url)
             except ValueError as exc:
                 click.echo(f"Skipped: {exc}", err=True)
                 invalid += 1
                 continue
             _, created = archive.schedule_source(
-                sub.url, kind="unknown", interval=interval, categories=sub.categories
+                url, kind="unknown", interval=interval, categories=sub.categories
             )
             added, updated = added + created, updated + (not created)
     finally:

@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from scrapy.settings import Settings
 
 from archiver.errors import ArchiverError, ConfigurationError
+from archiver.rsshub import is_route, normalize_route, resolve_route
 from archiver.storage.db import resolve_database_url
 from archiver.storage.repository import Archive, RunRecord
 
@@ -76,16 +77,33 @@ SUPPORTED_SCHEMES = ("http", "https", "file")
 
 
 def check_source_url(url: str) -> str:
-    """*url* if it can be crawled, else a ValueError that says why, in one line."""
+    """*url* if it can be crawled (an RSSHub route in the form the archive keeps:
+    ``rsshub:/36kr/news``), else a ValueError that says why, in one line."""
+    if is_route(url):
+        return normalize_route(url)
     parts = urlsplit(url)
     scheme = parts.scheme.lower()
     if scheme not in SUPPORTED_SCHEMES:
         if not scheme:
-            raise ValueError(f"{url!r} is not a URL: give http://, https:// or file://")
-        raise ValueError(f"unsupported URL scheme {scheme!r} in {url!r} (use http, https or file)")
+            raise ValueError(
+                f"{url!r} is not a URL: give http://, https://, file:// or an RSSHub route "
+                "(rsshub:/namespace/route)"
+            )
+        raise ValueError(
+            f"unsupported URL scheme {scheme!r} in {url!r} (use http, https, file or rsshub)"
+        )
     if scheme != "file" and not parts.hostname:
         raise ValueError(f"{url!r} has no host")
     return url
+
+
+def rsshub_url(settings: Settings, route: str) -> str:
+    """The URL that fetches the RSSHub *route* from the instance ``ARCHIVER_RSSHUB_URL``;
+    a ConfigurationError when that setting is no URL."""
+    try:
+        return resolve_route(route, settings.get("ARCHIVER_RSSHUB_URL"))
+    except ValueError as exc:
+        raise ConfigurationError(str(exc)) from exc
 
 
 def check_timezone(name: str | None) -> str | None:
@@ -144,6 +162,9 @@ def run_crawl(options: CrawlOptions) -> CrawlResult:
             raise ConfigurationError(str(exc)) from exc
     check_timezone(options.timezone)
     settings = crawl_settings(options)
+    routes = [u for u in [*options.urls, *(s.url for s in options.sources)] if is_route(u)]
+    if routes:
+        rsshub_url(settings, routes[0])  # a bad ARCHIVER_RSSHUB_URL fails before any fetch
     # Open (and create or upgrade) the archive first, so a bad URL fails before any fetch.
     archive = Archive(settings.get("ARCHIVER_DATABASE_URL"))
     try:

@@ -9,11 +9,12 @@ service) or an intranet page and archive the answer where others can read it.
 resolves to, an address that is not globally routable (loopback, private, link-local, shared,
 reserved: :attr:`ipaddress.IPv4Address.is_global`), unless the user asked for that host: the
 hosts of the crawl's sources (``request.meta["source_url"]``, the URLs given to ``crawl`` or
-``sources add``) are trusted, with their ``robots.txt``, and so is everything a feed read
-from disk links to. So a feed served from ``http://127.0.0.1:1200/`` (a local RSSHub) is
-crawled with its own pages and images, and a public feed that links to ``http://10.0.0.5/``
-is not. It runs first among the downloader middlewares, so that an untrusted request is
-refused before anything (``robots.txt``) is fetched for it.
+``sources add``; for an RSSHub route, its instance) are trusted, with their ``robots.txt``,
+and so is everything a feed read from disk links to. So a feed served from
+``http://127.0.0.1:1200/`` (a local RSSHub) is crawled with its own pages and images, and a
+public feed that links to ``http://10.0.0.5/`` is not. It runs first among the downloader
+middlewares, so that an untrusted request is refused before anything (``robots.txt``) is
+fetched for it.
 
 ``ARCHIVER_ALLOW_PRIVATE_ADDRESSES = True`` turns the guard off (an intranet archive whose
 feeds link to other intranet hosts). The check resolves the name before the download does; a
@@ -30,6 +31,9 @@ from urllib.parse import urlsplit
 
 from scrapy.exceptions import IgnoreRequest, NotConfigured
 from scrapy.utils.asyncio import run_in_thread
+
+from archiver.rsshub import DEFAULT_INSTANCE
+from archiver.rsshub import SCHEME as RSSHUB_SCHEME
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
@@ -58,16 +62,18 @@ def is_public(address: str) -> bool:
 class PrivateAddressGuard:
     """The downloader middleware; see the module's documentation."""
 
-    def __init__(self) -> None:
+    def __init__(self, rsshub_instance: str | None = None) -> None:
         self._resolved: dict[str, list[str]] = {}
         self._trusted: set[str] = set()
         """``host[:port]`` of every source seen in this crawl."""
+        self._rsshub = urlsplit(rsshub_instance or DEFAULT_INSTANCE).netloc.lower()
+        """Where RSSHub routes are fetched from (``ARCHIVER_RSSHUB_URL``)."""
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Self:
         if crawler.settings.getbool("ARCHIVER_ALLOW_PRIVATE_ADDRESSES"):
             raise NotConfigured
-        return cls()
+        return cls(crawler.settings.get("ARCHIVER_RSSHUB_URL"))
 
     async def process_request(self, request: Request) -> None:
         parts = urlsplit(request.url)
@@ -79,7 +85,10 @@ class PrivateAddressGuard:
             source_parts = urlsplit(source)
             if source_parts.scheme == "file":
                 return  # a feed read from disk: the user's own document
-            self._trusted.add(source_parts.netloc.lower())
+            if source_parts.scheme == RSSHUB_SCHEME:
+                self._trusted.add(self._rsshub)
+            else:
+                self._trusted.add(source_parts.netloc.lower())
         if parts.netloc.lower() in self._trusted:
             return
         addresses = await self._addresses(host)

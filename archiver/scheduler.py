@@ -21,8 +21,17 @@ from urllib.parse import urljoin, urlsplit
 from lxml import etree  # type: ignore[import-untyped]  # lxml ships no type hints
 
 from archiver import __version__
-from archiver.crawl import CrawlOptions, CrawlResult, SourceConfig, check_source_url, run_crawl
+from archiver.crawl import (
+    CrawlOptions,
+    CrawlResult,
+    SourceConfig,
+    check_source_url,
+    project_settings,
+    rsshub_url,
+    run_crawl,
+)
 from archiver.errors import ArchiverError, ConfigurationError, FeedParseError, PageParseError
+from archiver.rsshub import is_route
 from archiver.storage.repository import Archive, SourceRecord
 
 logger = logging.getLogger(__name__)
@@ -49,10 +58,14 @@ def probe_source(url: str, timeout: float = 20) -> Probe:
     from archiver.feeds import parse_feed
 
     try:
-        check_source_url(url)
+        url = check_source_url(url)
     except ValueError as exc:
         raise ConfigurationError(str(exc)) from exc
-    request = urllib.request.Request(url, headers={"User-Agent": f"feed-archiver/{__version__}"})  # noqa: S310
+    route = is_route(url)
+    fetched = rsshub_url(project_settings(), url) if route else url
+    shown = f"{url} ({fetched})" if route else url
+    headers = {"User-Agent": f"feed-archiver/{__version__}"}
+    request = urllib.request.Request(fetched, headers=headers)  # noqa: S310
     try:
         # The scheme was checked above: http, https or file, as for crawls.
         with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310
@@ -60,7 +73,13 @@ def probe_source(url: str, timeout: float = 20) -> Probe:
             content_type = response.headers.get("Content-Type")
             final_url = response.geturl()
     except OSError as exc:
-        raise ArchiverError(f"cannot fetch {url}: {exc}") from exc
+        raise ArchiverError(f"cannot fetch {shown}: {exc}") from exc
+    if route:  # an RSSHub route answers a feed, or an error page
+        try:
+            feed = parse_feed(body, final_url, content_type=content_type)
+        except FeedParseError as exc:
+            raise ArchiverError(f"{shown} did not answer a feed: {exc}") from None
+        return Probe(kind="rsshub", title=feed.title, entries=len(feed.entries))
     sitemap = _probe_sitemap(body, final_url)
     if sitemap is not None:
         return sitemap

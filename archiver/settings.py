@@ -37,6 +37,11 @@ ARCHIVER_TRACKING_PARAMS: list[str] = []
 """Extra query parameters to strip from article URLs, beside the built-in list in
 ``archiver.normalize.urls.DEFAULT_TRACKING_PARAMS`` (``name`` or ``prefix*``)."""
 
+ARCHIVER_RSSHUB_URL = os.environ.get("ARCHIVER_RSSHUB_URL", "https://rsshub.app")
+"""The RSSHub instance that sources given as routes (``rsshub:/36kr/news/latest``) are
+fetched from, at each crawl: a self-hosted one (``http://127.0.0.1:1200``), with a path
+prefix or its access key (``https://rsshub.example.com/?key=...``) if it has them."""
+
 # -- workers (archiver worker: scrapy-redis) --------------------------------------------------
 
 ARCHIVER_REDIS_URL = os.environ.get("ARCHIVER_REDIS_URL", "")

@@ -21,6 +21,7 @@ from archiver.feeds import ParsedFeed, parse_feed
 from archiver.items import ArticleItem
 from archiver.normalize.urls import DEFAULT_TRACKING_PARAMS, canonicalize_url
 from archiver.pages import parse_article_page
+from archiver.rsshub import is_route, resolve_route
 from archiver.schedule import parse_cache_control, parse_retry_after
 from archiver.signals import SourceOutcome, source_fetched
 from archiver.sitemaps import (
@@ -137,6 +138,8 @@ class FeedSpider(scrapy.Spider):
         self.max_sitemaps = 50
         self.max_sitemap_bytes = 0
         self.tracking_params: tuple[str, ...] = DEFAULT_TRACKING_PARAMS
+        self.rsshub_instance: str | None = None
+        """``ARCHIVER_RSSHUB_URL``: where sources given as RSSHub routes are fetched."""
 
     @classmethod
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> Self:
@@ -147,6 +150,7 @@ class FeedSpider(scrapy.Spider):
         spider.max_sitemap_bytes = settings.getint("DOWNLOAD_MAXSIZE", 0)
         extra = settings.getlist("ARCHIVER_TRACKING_PARAMS")
         spider.tracking_params = (*DEFAULT_TRACKING_PARAMS, *extra)
+        spider.rsshub_instance = settings.get("ARCHIVER_RSSHUB_URL")
         return spider
 
     async def start(self) -> AsyncIterator[Request]:
@@ -169,7 +173,7 @@ class FeedSpider(scrapy.Spider):
             if config.last_modified:
                 headers["If-Modified-Since"] = config.last_modified
         return Request(
-            url,
+            resolve_route(url, self.rsshub_instance) if is_route(url) else url,
             callback=self.parse,
             errback=self.on_error,
             headers=headers,
@@ -241,7 +245,7 @@ class FeedSpider(scrapy.Spider):
             outcome.error = str(exc)
             self.report(outcome)
             return
-        outcome.kind = feed.kind
+        outcome.kind = "rsshub" if is_route(source_url) else feed.kind
         outcome.ttl_minutes = feed.ttl
         outcome.title = feed.title
         outcome.link = feed.link

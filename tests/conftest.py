@@ -96,21 +96,27 @@ class Result:
 _SCRATCH = tempfile.TemporaryDirectory(prefix="archiver-tests-")
 
 
-def run_archiver(*args: str, cwd: Path | None = None, timeout: float = 240) -> Result:
+def run_archiver(
+    *args: str,
+    cwd: Path | None = None,
+    timeout: float = 240,
+    env: dict[str, str] | None = None,
+) -> Result:
     """Run the real ``archiver`` command in a subprocess (a crawl needs its own reactor).
 
     It runs in a scratch directory unless *cwd* is given, so a default ``./media`` or
-    ``./archive.db`` never lands in the repository."""
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    env.pop("ARCHIVER_DATABASE_URL", None)
-    env.pop("ARCHIVER_MEDIA_DIR", None)
+    ``./archive.db`` never lands in the repository. *env* adds environment variables."""
+    environment = {**os.environ, "PYTHONPATH": str(ROOT)}
+    environment.pop("ARCHIVER_DATABASE_URL", None)
+    environment.pop("ARCHIVER_MEDIA_DIR", None)
+    environment.update(env or {})
     completed = subprocess.run(
         [sys.executable, "-m", "archiver", *args],
         capture_output=True,
         stdin=subprocess.DEVNULL,
         text=True,
         cwd=cwd or _SCRATCH.name,
-        env=env,
+        env=environment,
         timeout=timeout,
         check=False,
     )

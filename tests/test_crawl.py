@@ -273,3 +273,16 @@ def test_crawl_into_postgresql(mock_site: Any, postgres_url: str, tmp_path: Path
     article = show(postgres_url, rows[0]["id"])
     assert article["images"]
     assert all(i["status"] in ("downloaded", "failed") for i in article["images"])
+
+
+def test_crawl_an_rsshub_route(mock_site: Any, db_url: str) -> None:
+    route = "rsshub:/36kr/news/latest"
+    done = run_archiver(
+        "--db", db_url, "crawl", "--no-images", "rsshub:36kr/news/latest",
+        env={"ARCHIVER_RSSHUB_URL": mock_site.url("/rsshub")},
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    outcome = run_archiver("--db", db_url, "runs", "--format", "json").json()[0]["sources"][route]
+    assert (outcome["kind"], outcome["status"]) == ("rsshub", "ok")
+    assert outcome["new"] == outcome["entries"] > 0
+    assert {row["source_url"] for row in search_all(db_url)} == {route}

@@ -81,3 +81,10 @@ def test_the_setting_turns_it_off() -> None:
     with pytest.raises(NotConfigured):
         PrivateAddressGuard.from_crawler(crawler)
     assert isinstance(PrivateAddressGuard.from_crawler(get_crawler()), PrivateAddressGuard)
+
+
+def test_an_rsshub_route_trusts_its_instance() -> None:
+    local = PrivateAddressGuard("http://127.0.0.1:1200/")
+    assert check(local, "http://127.0.0.1:1200/36kr/news", "rsshub:/36kr/news") is None
+    public = PrivateAddressGuard()  # https://rsshub.app
+    assert check(public, "http://127.0.0.1:1200/36kr/news", "rsshub:/36kr/news") is not None

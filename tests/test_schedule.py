@@ -323,3 +323,46 @@ def test_adding_a_page_that_announces_feeds_names_them(mock_site: Any, db_url: s
     assert result.returncode == 1
     assert "announces feeds; add one of them:" in result.stderr
     assert mock_site.url("/feeds/rss2.xml") in result.stderr
+
+
+def test_an_rsshub_route_follows_its_instance(mock_site: Any, db_url: str) -> None:
+    """A source given as a route is kept as the route and fetched from ARCHIVER_RSSHUB_URL
+    at each crawl: moving to another instance keeps the source and its articles."""
+    first = {"ARCHIVER_RSSHUB_URL": mock_site.url("/rsshub")}
+    added = run_archiver(
+        "--db", db_url, "sources", "add", "rsshub:36kr/news/latest", "--name", "36kr",
+        "--every", "1h", env=first,
+    )  # fmt: skip
+    assert added.returncode == 0, added.stderr
+    assert "RSSHub route, " in added.stdout
+    (listed,) = run_archiver("--db", db_url, "sources", "list", "--format", "json").json()
+    assert (listed["url"], listed["kind"]) == ("rsshub:/36kr/news/latest", "rsshub")
+
+    mock_site.reset_log()
+    ran = run_archiver("--db", db_url, "run", "--all", "--no-images", env=first)
+    assert ran.returncode == 0, ran.stderr
+    assert [r["path"] for r in mock_site.requests("/rsshub/36kr/news/latest")] == [
+        "/rsshub/36kr/news/latest"
+    ]
+    rows = run_archiver("--db", db_url, "search", "--format", "json").json()
+    assert rows
+    assert {r["source_url"] for r in rows} == {"rsshub:/36kr/news/latest"}
+
+    # Another instance (this server under another name, so a host the source did not
+    # name before): the same source, a conditional request, no new article.
+    moved = {"ARCHIVER_RSSHUB_URL": mock_site.url("/rsshub").replace("127.0.0.1", "localhost")}
+    mock_site.reset_log()
+    again = run_archiver("--db", db_url, "run", "--all", "--no-images", env=moved)
+    assert again.returncode == 0, again.stderr
+    (request,) = mock_site.requests("/rsshub/36kr/news/latest")
+    assert request["headers"].get("host", "").startswith("localhost:")
+    assert request["status"] == 304
+    assert len(run_archiver("--db", db_url, "search", "--format", "json").json()) == len(rows)
+
+    bad = run_archiver(
+        "--db", db_url, "run", "--all", env={"ARCHIVER_RSSHUB_URL": "rsshub.example"}
+    )
+    assert bad.returncode == 2
+    assert bad.stderr.strip().splitlines()[-1] == (
+        "Error: ARCHIVER_RSSHUB_URL 'rsshub.example' is not an http(s) URL of an RSSHub instance"
+    )
