@@ -195,14 +195,18 @@ def run_sources(
     sources: Sequence[SourceRecord],
     options: CrawlOptions,
     *,
-    lease_seconds: int = DEFAULT_LEASE_SECONDS,
+    lease_seconds: int | None = None,
 ) -> tuple[list[SourceRecord], CrawlResult | None]:
-    """Lease *sources*, crawl those won in one Scrapy process, release the leases.
+    """Lease *sources* (for ``ARCHIVER_LEASE_SECONDS`` unless *lease_seconds* is given,
+    renewed while the crawl runs: ``archiver.leases``), crawl those won in one Scrapy
+    process, release the leases.
 
     Returns the sources skipped because another run holds them, and the crawl's result
     (None when nothing was left to crawl: then not a single request is made).
     """
     owner = lease_owner()
+    if lease_seconds is None:
+        lease_seconds = project_settings(**options.settings).getint("ARCHIVER_LEASE_SECONDS")
     won = set(archive.acquire_leases([s.id for s in sources], owner, lease_seconds))
     skipped = [s for s in sources if s.id not in won]
     mine = [s for s in sources if s.id in won]
@@ -210,6 +214,11 @@ def run_sources(
         return skipped, None
     options.sources = [source_config(s) for s in mine]
     options.command = "run"
+    options.settings = {
+        **options.settings,
+        "ARCHIVER_LEASE_OWNER": owner,
+        "ARCHIVER_LEASE_SECONDS": lease_seconds,
+    }
     try:
         return skipped, run_crawl(options)
     finally:

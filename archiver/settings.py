@@ -89,6 +89,10 @@ ARCHIVER_SITEMAP_MAX_SITEMAPS = _environment_int("ARCHIVER_SITEMAP_MAX_SITEMAPS"
 """Sitemaps a sitemap index (or robots.txt) is followed to per source and crawl, newest
 ``lastmod`` first."""
 
+ARCHIVER_LEASE_SECONDS = _environment_int("ARCHIVER_LEASE_SECONDS", 30 * 60)
+"""How long ``archiver run`` holds each source it crawls against other runs. A running crawl
+renews its leases every third of this; a killed one's sources are free again after it."""
+
 # -- images ----------------------------------------------------------------------------------
 
 ARCHIVER_IMAGES_ENABLED = True
@@ -138,6 +142,7 @@ they link to on their own host."""
 EXTENSIONS = {
     "scrapy.extensions.throttle.AutoThrottle": None,
     "archiver.throttle.ConditionalAutoThrottle": 0,  # a 304 counts as a success
+    "archiver.leases.LeaseKeeper": 0,  # archiver run: its leases last as long as it does
 }
 AUTOTHROTTLE_START_DELAY = 0.25
 AUTOTHROTTLE_MAX_DELAY = 30

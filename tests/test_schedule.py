@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import time
@@ -366,3 +367,42 @@ def test_an_rsshub_route_follows_its_instance(mock_site: Any, db_url: str) -> No
     assert bad.stderr.strip().splitlines()[-1] == (
         "Error: ARCHIVER_RSSHUB_URL 'rsshub.example' is not an http(s) URL of an RSSHub instance"
     )
+
+
+def test_a_run_longer_than_its_leases_keeps_them(
+    mock_site: Any, db_url: str, tmp_path: Path
+) -> None:
+    """Leases of 2 s, a feed that takes 6 s: the run renews them, so a run started after
+    they would have expired still finds the source taken, and the feed is fetched once."""
+    slow = mock_site.url("/feeds/rss2.xml?delay=6")
+    added = run_archiver(
+        "--db", db_url, "sources", "add", slow, "--name", "slow", "--no-check", "--every", "1h"
+    )  # fmt: skip
+    assert added.returncode == 0, added.stderr
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "ARCHIVER_LEASE_SECONDS": "2"}
+    mock_site.reset_log()
+    first = subprocess.Popen(
+        [sys.executable, "-m", "archiver", "--db", db_url, "run", "--source", "slow",
+         "--no-images"],
+        env=env, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        deadline = time.monotonic() + 30
+        while not mock_site.requests("/feeds/rss2.xml") and time.monotonic() < deadline:
+            time.sleep(0.1)  # the first run is fetching: its leases run out in 2 s
+        time.sleep(2.5)
+        second = run_archiver(
+            "--db", db_url, "run", "--source", "slow", env={"ARCHIVER_LEASE_SECONDS": "2"}
+        )
+        assert second.returncode == 0, second.stderr
+        assert "every chosen source is being crawled by another run" in second.stdout
+        assert first.poll() is None  # the first run is still at it
+        out, err = first.communicate(timeout=60)
+    finally:
+        if first.poll() is None:
+            first.kill()
+    assert first.returncode == 0, err
+    assert "1 source" in out
+    assert len(mock_site.requests("/feeds/rss2.xml")) == 1
+    (source,) = run_archiver("--db", db_url, "sources", "list", "--format", "json").json()
+    assert source["last_status"] == "ok"

@@ -405,6 +405,18 @@ class Archive:
                     won.append(source_id)
         return won
 
+    def renew_leases(self, owner: str, seconds: int) -> int:
+        """Extend every lease *owner* holds to *seconds* from now; how many it holds."""
+        expires = datetime.now(UTC) + timedelta(seconds=seconds)
+        with self.session() as session:
+            result = session.execute(
+                update(Source)
+                .where(Source.lease_owner == owner)
+                .values(lease_expires_at=expires)
+                .execution_options(synchronize_session=False)
+            )
+            return _rowcount(result)
+
     def release_leases(self, owner: str) -> None:
         with self.session() as session:
             session.execute(
