@@ -348,7 +348,9 @@ class SourceClaimer:
 
     The leases are the ones ``archiver run`` takes (``Archive.acquire_leases``), one per
     source (``<worker>/<source id>``), so that whichever worker records a source releases
-    exactly its lease. Leases still held when the worker stops are released.
+    exactly its lease. The worker renews the leases it still holds every third of
+    ``ARCHIVER_LEASE_SECONDS`` (a source whose pages take longer stays its own), and
+    releases them when it stops; a killed worker's expire.
     """
 
     def __init__(self, crawler: Crawler) -> None:
@@ -359,10 +361,9 @@ class SourceClaimer:
         self.queue_low = settings.getint("ARCHIVER_WORKER_QUEUE_LOW", 200)
         self.until_idle = settings.getbool("ARCHIVER_WORKER_UNTIL_IDLE")
         self.idle_seconds = settings.getfloat("ARCHIVER_WORKER_IDLE_SECONDS", 3.0)
-        self.lease_seconds = DEFAULT_LEASE_SECONDS
+        self.lease_seconds = max(settings.getint("ARCHIVER_LEASE_SECONDS"), 1)
         self.owner = lease_owner()
-        self.claims: dict[str, float] = {}
-        """Leases taken, by owner, with when: released at the end if still held."""
+        self.renewed = time.monotonic()
         self.archive: Archive | None = None
         self.task: asyncio.Future[None] | None = None
         self._close: asyncio.Future[None] | None = None
@@ -389,17 +390,19 @@ class SourceClaimer:
             self.task.cancel()
         if self.archive is None:
             return
-        recent = time.monotonic() - self.lease_seconds
-        owners = [owner for owner, when in self.claims.items() if when > recent]
         try:
-            await asyncio.to_thread(self._release, owners)
+            await asyncio.to_thread(self.archive.release_leases, self.owner, family=True)
         finally:
             self.archive.close()
 
-    def _release(self, owners: Sequence[str]) -> None:
+    async def renew(self) -> None:
+        """Renew this worker's leases once a third of their length has passed."""
         assert self.archive is not None
-        for owner in owners:
-            self.archive.release_leases(owner)
+        if time.monotonic() - self.renewed >= self.lease_seconds / 3:
+            self.renewed = time.monotonic()
+            await asyncio.to_thread(
+                self.archive.renew_leases, self.owner, self.lease_seconds, family=True
+            )
 
     async def loop(self, spider: Any) -> None:
         engine = self.crawler.engine
@@ -408,6 +411,7 @@ class SourceClaimer:
         while not self.closing:
             claimed = 0
             try:
+                await self.renew()
                 claimed = await self.claim(spider)
                 scheduler = engine.scheduler
                 if scheduler is not None and scheduler.has_pending_requests():
@@ -454,7 +458,6 @@ class SourceClaimer:
         for source in self.archive.claimable_sources(self.batch):
             owner = f"{self.owner}/{source.id}"
             if self.archive.acquire_leases([source.id], owner, self.lease_seconds):
-                self.claims[owner] = time.monotonic()
                 won.append(source_config(source, lease=owner))
         if not won:
             return []

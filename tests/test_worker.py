@@ -49,9 +49,16 @@ def redis_prefix(redis_url: str) -> Iterator[str]:
 
 
 def start_worker(
-    db: str, redis_url: str, prefix: str, *args: str, cwd: Path, media: Path | None = None
+    db: str,
+    redis_url: str,
+    prefix: str,
+    *args: str,
+    cwd: Path,
+    media: Path | None = None,
+    extra_env: dict[str, str] | None = None,
 ) -> subprocess.Popen[str]:
     env = {**os.environ, "PYTHONPATH": str(ROOT), "ARCHIVER_REDIS_PREFIX": prefix}
+    env.update(extra_env or {})
     env.pop("ARCHIVER_DATABASE_URL", None)
     env.pop("ARCHIVER_MEDIA_DIR", None)
     command = [sys.executable, "-m", "archiver", "--db", db]
@@ -255,6 +262,40 @@ def test_sigterm_stops_a_worker_cleanly_and_releases_its_leases(
     runs = run_archiver("--db", db_url, "runs", "--format", "json").json()
     assert [(r["command"], r["status"]) for r in runs] == [("worker", "interrupted")]
     assert runs[0]["new"] > 0
+
+
+def test_a_worker_keeps_the_leases_of_a_source_that_takes_long(
+    mock_site: Any, db_url: str, redis_url: str, redis_prefix: str, tmp_path: Path
+) -> None:
+    """Leases of 2 s, a feed that takes 6 s: the worker renews its lease, so a run started
+    after it would have expired finds the source taken, and the feed is fetched once."""
+    slow = mock_site.url("/feeds/rss2.xml?delay=6")
+    added = run_archiver(
+        "--db", db_url, "sources", "add", slow, "--name", "slow", "--no-check", "--every", "1h"
+    )  # fmt: skip
+    assert added.returncode == 0, added.stderr
+    short = {"ARCHIVER_LEASE_SECONDS": "2"}
+    mock_site.reset_log()
+    worker = start_worker(
+        db_url, redis_url, redis_prefix, "--no-images", "--until-idle", cwd=tmp_path,
+        extra_env=short,
+    )  # fmt: skip
+    try:
+        deadline = time.monotonic() + 30
+        while not mock_site.requests("/feeds/rss2.xml") and time.monotonic() < deadline:
+            time.sleep(0.1)
+        time.sleep(2.5)  # past the lease the worker took
+        other = run_archiver("--db", db_url, "run", "--source", "slow", env=short)
+        assert other.returncode == 0, other.stderr
+        assert "every chosen source is being crawled by another run" in other.stdout
+        returncode, _, stderr = finish(worker)
+    finally:
+        if worker.poll() is None:
+            worker.kill()
+    assert returncode == 0, stderr
+    assert len(mock_site.requests("/feeds/rss2.xml")) == 1
+    held = "select count(*) from sources where lease_owner is not null"
+    assert sql(db_url, held) == [(0,)]
 
 
 @pytest.mark.parametrize(

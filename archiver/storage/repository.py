@@ -405,23 +405,25 @@ class Archive:
                     won.append(source_id)
         return won
 
-    def renew_leases(self, owner: str, seconds: int) -> int:
-        """Extend every lease *owner* holds to *seconds* from now; how many it holds."""
+    def renew_leases(self, owner: str, seconds: int, *, family: bool = False) -> int:
+        """Extend every lease *owner* holds to *seconds* from now; how many it holds. With
+        *family*, also the leases of ``<owner>/...`` (a worker's, one per source)."""
         expires = datetime.now(UTC) + timedelta(seconds=seconds)
         with self.session() as session:
             result = session.execute(
                 update(Source)
-                .where(Source.lease_owner == owner)
+                .where(_held_by(owner, family=family))
                 .values(lease_expires_at=expires)
                 .execution_options(synchronize_session=False)
             )
             return _rowcount(result)
 
-    def release_leases(self, owner: str) -> None:
+    def release_leases(self, owner: str, *, family: bool = False) -> None:
+        """Give up the leases of *owner* (with *family*, of ``<owner>/...`` too)."""
         with self.session() as session:
             session.execute(
                 update(Source)
-                .where(Source.lease_owner == owner)
+                .where(_held_by(owner, family=family))
                 .values(lease_owner=None, lease_expires_at=None)
                 .execution_options(synchronize_session=False)
             )
@@ -1307,6 +1309,13 @@ def _upsert_many(
         index_elements=[key], set_={k: statement.excluded[k] for k in rows[0] if k != key}
     )
     session.execute(statement, rows)
+
+
+def _held_by(owner: str, *, family: bool) -> ColumnElement[bool]:
+    held = Source.lease_owner == owner
+    if family:
+        held = or_(held, Source.lease_owner.startswith(f"{owner}/", autoescape=True))
+    return held
 
 
 def _chunks(values: Sequence[Any], size: int = 1000) -> Iterator[Sequence[Any]]:
