@@ -18,7 +18,7 @@ class MediaRef:
     """Absolute URL, resolved against xml:base or the feed's URL."""
     role: str
     """Where it came from: ``enclosure``, ``media:content``, ``media:thumbnail``, ``image``,
-    ``banner_image``, ``attachment``, ``og:image``."""
+    ``banner_image``, ``attachment``, ``og:image``, ``image:image`` (an image sitemap)."""
     media_type: str | None = None
     """The MIME type the source declared, if any."""
     width: int | None = None

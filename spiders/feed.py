@@ -18,7 +18,7 @@ from twisted.python.failure import Failure
 from archiver.crawl import SourceConfig, check_source_url
 from archiver.errors import FeedParseError, PageParseError
 from archiver.feeds import ParsedFeed, parse_feed
-from archiver.items import ArticleItem
+from archiver.items import ArticleItem, MediaRef
 from archiver.normalize.urls import DEFAULT_TRACKING_PARAMS, canonicalize_url
 from archiver.pages import parse_article_page
 from archiver.rsshub import is_route, resolve_route
@@ -487,6 +487,9 @@ class FeedSpider(scrapy.Spider):
         item.published_raw = item.published_raw or entry.news_published_raw
         item.updated_raw = item.updated_raw or entry.lastmod_raw
         item.categories_raw = item.categories_raw or list(entry.news_keywords)
+        # The images an image sitemap names for the page are the page's, archived as media.
+        named = {media.url for media in item.media}
+        item.media += [MediaRef(url, "image:image") for url in entry.images if url not in named]
         self.page_settled(response.meta, archived=True)
         yield self.attach_source(item, source_url)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import gzip
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -367,3 +368,29 @@ def test_a_sitemap_cannot_send_the_crawler_to_private_addresses(
     assert "2 of 3 pages failed" in outcome["error"]
     assert "private address: localhost (" in outcome["error"]
     assert "private address: 169.254.169.254 is not fetched" in outcome["error"]
+
+
+def test_the_images_an_image_sitemap_names_are_archived(
+    mock_site: Any, db_url: str, tmp_path: Path
+) -> None:
+    """Each ``image:image`` of a page is archived with it as media, beside the body's own
+    (the one that is also the head image is listed once, as the head image)."""
+    from tests.mocksite.corpus import ARTICLES
+
+    sitemap = mock_site.url("/sitemaps/articles.xml")
+    media = str(tmp_path / "media")
+    done = run_archiver("--db", db_url, "--media", media, "crawl", sitemap)
+    assert done.returncode == 0, done.stderr
+    named = set()
+    for row in articles(db_url):
+        shown = run_archiver("--db", db_url, "show", str(row["id"]), "--format", "json").json()
+        named |= {
+            (row["url"], image["url"], image["status"])
+            for image in shown["images"]
+            if image["role"] in ("media", "headimg")
+        }
+    assert named == {
+        (mock_site.url(f"/articles/{a.slug}.html"), mock_site.url(path), "downloaded")
+        for a in ARTICLES
+        for path in a.images
+    }
