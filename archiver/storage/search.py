@@ -21,8 +21,7 @@ The query language (:func:`parse_query`)::
 from __future__ import annotations
 
 import re
-import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Literal
@@ -45,7 +44,6 @@ from sqlalchemy import (
     table,
     text,
 )
-from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import BindParameter, ColumnElement
 
@@ -61,11 +59,15 @@ MAX_RANKED = 10_000
 """A query ranks at most this many of its matches, the newest (by archive id); a broader
 query is ranked within them (narrow it with operators to reach older articles)."""
 
-VOCABULARY_BUDGET = 0.03
-"""Seconds a short term may spend finding its trigrams before it is scanned for instead."""
+COMMON_WINDOW = 2_000
+"""How many of the newest articles (by archive id) a one- or two-character term is first
+looked for in..."""
 
-PROGRESS_STEPS = 1000
-"""SQLite virtual-machine steps between two looks at the clock."""
+COMMON_HITS = 20
+"""...and how many of them must hold it for the term to count as common (1%): it is then
+scanned for, newest first, instead of expanded through the trigram vocabulary, since
+reading the trigrams of a common term costs what reading all its occurrences does. The rule
+depends on the archive alone, so a query answers the same way however busy the machine."""
 
 MAX_SHORT_EXPANSION = 400
 """A one- or two-character term expands to at most this many trigrams; a term with more
@@ -315,20 +317,19 @@ def _fts_term(session: Session, term: Term) -> str | None:
             "USING fts5vocab(main, articles_fts, 'row')"
         )
     )
+    if _common_among_newest(session, term):
+        return None
     low = term.text.lower()
-    trigrams = _within_budget(
-        session,
-        lambda: list(
-            session.execute(
-                text(
-                    "SELECT term FROM temp.articles_fts_terms "
-                    "WHERE term >= :low AND term < :high LIMIT :limit"
-                ),
-                {"low": low, "high": low + "\U0010ffff", "limit": MAX_SHORT_EXPANSION + 1},
-            ).scalars()
-        ),
+    trigrams = list(
+        session.execute(
+            text(
+                "SELECT term FROM temp.articles_fts_terms "
+                "WHERE term >= :low AND term < :high LIMIT :limit"
+            ),
+            {"low": low, "high": low + "\U0010ffff", "limit": MAX_SHORT_EXPANSION + 1},
+        ).scalars()
     )
-    if trigrams is None or len(trigrams) > MAX_SHORT_EXPANSION:
+    if len(trigrams) > MAX_SHORT_EXPANSION:
         return None
     if not trigrams:
         return ""
@@ -336,27 +337,18 @@ def _fts_term(session: Session, term: Term) -> str | None:
     return f"{prefix}({alternatives})" if prefix else f"({alternatives})"
 
 
-def _within_budget(session: Session, read: Callable[[], list[str]]) -> list[str] | None:
-    """*read()*, or None when it takes longer than :data:`VOCABULARY_BUDGET` seconds.
-
-    Reading the trigrams that begin with a short term costs what reading every occurrence
-    does: little for a rare term, a second for the commonest word of a million articles.
-    A term that common is found faster by scanning the newest articles.
-    """
-    connection: Any = session.connection().connection.dbapi_connection
-    handler = getattr(connection, "set_progress_handler", None)
-    if handler is None:  # pragma: no cover - a SQLite driver without it
-        return read()
-    deadline = time.perf_counter() + VOCABULARY_BUDGET
-    handler(lambda: int(time.perf_counter() > deadline), PROGRESS_STEPS)
-    try:
-        return read()
-    except OperationalError as exc:
-        if "interrupt" not in str(exc):
-            raise
-        return None
-    finally:
-        handler(None, 0)
+def _common_among_newest(session: Session, term: Term) -> bool:
+    """Whether at least :data:`COMMON_HITS` of the newest :data:`COMMON_WINDOW` articles
+    hold *term* (a bounded scan: it stops at the count, and reads the window at most)."""
+    newest = session.execute(select(func.max(Article.id))).scalar() or 0
+    found = (
+        select(Article.id)
+        .where(Article.id > newest - COMMON_WINDOW, _like_term(term))
+        .limit(COMMON_HITS)
+        .subquery()
+    )
+    count = session.execute(select(func.count()).select_from(found)).scalar() or 0
+    return count >= COMMON_HITS
 
 
 # -- PostgreSQL: pg_trgm and tsvector ---------------------------------------------------------
