@@ -341,23 +341,22 @@ class Archive:
 
     def due_sources(self, now: datetime | None = None) -> list[SourceRecord]:
         """Enabled scheduled sources whose next due time has come (never-crawled first)."""
-        now = now or datetime.now(UTC)
-        with self.session() as session:
-            query = (
-                select(Source)
-                .where(
-                    Source.enabled.is_(True),
-                    Source.crawl_interval.is_not(None),
-                    or_(Source.next_due_at.is_(None), Source.next_due_at <= now),
-                )
-                .order_by(Source.next_due_at.asc().nulls_first(), Source.id)
-            )
-            return [_source_record(s) for s in session.scalars(query)]
+        return self._due(now or datetime.now(UTC))
 
     def claimable_sources(self, limit: int, now: datetime | None = None) -> list[SourceRecord]:
         """Due sources that no live lease holds, at most *limit*, in ``due_sources`` order:
         what ``archiver worker`` tries to lease (``acquire_leases`` still decides)."""
         now = now or datetime.now(UTC)
+        free = or_(
+            Source.lease_owner.is_(None),
+            Source.lease_expires_at.is_(None),
+            Source.lease_expires_at < now,
+        )
+        return self._due(now, free, limit=limit)
+
+    def _due(
+        self, now: datetime, *conditions: ColumnElement[bool], limit: int | None = None
+    ) -> list[SourceRecord]:
         with self.session() as session:
             query = (
                 select(Source)
@@ -365,11 +364,7 @@ class Archive:
                     Source.enabled.is_(True),
                     Source.crawl_interval.is_not(None),
                     or_(Source.next_due_at.is_(None), Source.next_due_at <= now),
-                    or_(
-                        Source.lease_owner.is_(None),
-                        Source.lease_expires_at.is_(None),
-                        Source.lease_expires_at < now,
-                    ),
+                    *conditions,
                 )
                 .order_by(Source.next_due_at.asc().nulls_first(), Source.id)
                 .limit(limit)
