@@ -6,6 +6,7 @@ lone surrogates, broken markup) and keeps ``data-*`` attributes as written.
 
 from __future__ import annotations
 
+import functools
 import html
 import re
 from dataclasses import dataclass, field
@@ -263,9 +264,18 @@ def _defuse(markup: str) -> str:
 
 
 def read_html(markup: str | None) -> Document:
-    """Read an HTML fragment or document; any text is accepted, nothing raises."""
+    """Read an HTML fragment or document; any text is accepted, nothing raises.
+
+    The same markup read again (an article's body: for its text, its head image and its
+    provenance) is not parsed again: the documents of the last few are kept, so the caller
+    must not change the one it gets."""
     if not isinstance(markup, str) or not markup:
         return Document()
+    return _read_html(markup)
+
+
+@functools.lru_cache(maxsize=8)
+def _read_html(markup: str) -> Document:
     markup = _defuse(scrub(markup[:MAX_HTML_CHARS]))
     reader = _BodyReader()
     try:
