@@ -1,24 +1,28 @@
-"""Keep documents from pointing the crawler at private addresses.
+"""Keep documents from pointing the crawler at private addresses or local files.
 
 A feed, a sitemap or an article page is written by someone else, and everything it links to
 is fetched: images, article pages, announced feeds, redirects. Without a guard a hostile
 document could make the archiver fetch ``http://169.254.169.254/`` (a cloud's metadata
-service) or an intranet page and archive the answer where others can read it.
+service), an intranet page or a file on this machine, and archive the answer where others
+can read it.
 
-:class:`PrivateAddressGuard`, a downloader middleware, refuses a request whose host is, or
-resolves to, an address that is not globally routable (loopback, private, link-local, shared,
-reserved: :attr:`ipaddress.IPv4Address.is_global`), unless the user asked for that host: the
-hosts of the crawl's sources (``request.meta["source_url"]``, the URLs given to ``crawl`` or
-``sources add``; for an RSSHub route, its instance) are trusted, with their ``robots.txt``,
-and so is everything a feed read from disk links to. So a feed served from
-``http://127.0.0.1:1200/`` (a local RSSHub) is crawled with its own pages and images, and a
-public feed that links to ``http://10.0.0.5/`` is not. It runs first among the downloader
-middlewares, so that an untrusted request is refused before anything (``robots.txt``) is
-fetched for it.
+:class:`PrivateAddressGuard`, a downloader middleware, refuses
 
-``ARCHIVER_ALLOW_PRIVATE_ADDRESSES = True`` turns the guard off (an intranet archive whose
-feeds link to other intranet hosts). The check resolves the name before the download does; a
-name whose address changes between the two lookups (DNS rebinding) is not caught.
+- a ``file:`` URL, unless the request's source (``request.meta["source_url"]``) is a file
+  itself: a feed read from disk is the user's own, a web document's ``<base href="file:">``
+  or link is not (this rule always holds);
+- an http(s) request whose host is, or resolves to, an address that is not globally
+  routable (loopback, private, link-local, shared, reserved: :func:`is_public`), unless
+  that host is its own source's (for an RSSHub route, the instance's), or the request is
+  the ``robots.txt`` of such a host. So a feed served from ``http://127.0.0.1:1200/`` (a
+  local RSSHub) is crawled with its own pages and images, and a public feed that links to
+  ``http://10.0.0.5/`` or to that local RSSHub is not.
+
+It runs first among the downloader middlewares, so that nothing (``robots.txt``) is fetched
+for a refused request. ``ARCHIVER_ALLOW_PRIVATE_ADDRESSES = True`` lifts the second rule (an
+intranet archive whose feeds link to other intranet hosts). The check resolves the name
+before the download does; a name whose address changes between the two lookups (DNS
+rebinding) is not caught.
 """
 
 from __future__ import annotations
@@ -26,10 +30,11 @@ from __future__ import annotations
 import ipaddress
 import logging
 import socket
+import time
 from typing import TYPE_CHECKING, Self
 from urllib.parse import urlsplit
 
-from scrapy.exceptions import IgnoreRequest, NotConfigured
+from scrapy.exceptions import IgnoreRequest
 from scrapy.utils.asyncio import run_in_thread
 
 from archiver.rsshub import DEFAULT_INSTANCE
@@ -46,51 +51,76 @@ class PrivateAddressRefused(IgnoreRequest):
     """A request a document made to a private address; ``str()`` says which and why."""
 
 
+class LocalFileRefused(IgnoreRequest):
+    """A ``file:`` URL that a web document named; ``str()`` says which."""
+
+
+_NAT64 = ipaddress.ip_network("64:ff9b::/96")
+_IPV4_COMPATIBLE = ipaddress.ip_network("::/96")
+
+
 def is_public(address: str) -> bool:
     """Whether *address* (an IPv4 or IPv6 literal) is a globally routable unicast address.
-    An IPv4 address mapped into IPv6 (``::ffff:10.0.0.1``) is judged as the IPv4 address
-    it carries."""
+    An IPv6 address that carries an IPv4 one (mapped ``::ffff:10.0.0.1``, compatible
+    ``::10.0.0.1``, NAT64 ``64:ff9b::10.0.0.1``, 6to4 ``2002:a00:1::``) is judged as the
+    IPv4 address it carries too."""
     try:
         ip = ipaddress.ip_address(address.split("%", 1)[0])  # fe80::1%eth0: a zone
     except ValueError:
         return False
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
-        ip = ip.ipv4_mapped
-    return ip.is_global and not ip.is_multicast
+    candidates: list[ipaddress.IPv4Address | ipaddress.IPv6Address] = [ip]
+    if isinstance(ip, ipaddress.IPv6Address):
+        if ip.ipv4_mapped is not None:
+            candidates.append(ip.ipv4_mapped)
+        if ip.sixtofour is not None:
+            candidates.append(ip.sixtofour)
+        if ip in _NAT64 or (ip in _IPV4_COMPATIBLE and int(ip) > 1):
+            candidates.append(ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF))
+    return all(c.is_global and not c.is_multicast for c in candidates)
 
 
 class PrivateAddressGuard:
     """The downloader middleware; see the module's documentation."""
 
-    def __init__(self, rsshub_instance: str | None = None) -> None:
-        self._resolved: dict[str, list[str]] = {}
-        self._trusted: set[str] = set()
-        """``host[:port]`` of every source seen in this crawl."""
+    def __init__(self, rsshub_instance: str | None = None, *, allow_private: bool = False):
+        self.allow_private = allow_private
+        self._resolved: dict[str, tuple[float, list[str]]] = {}
+        """What names resolved to, and when (a worker runs for days: see ``_addresses``)."""
+        self._sources: set[str] = set()
+        """``host[:port]`` of the sources seen: their ``robots.txt`` is let through."""
         self._rsshub = urlsplit(rsshub_instance or DEFAULT_INSTANCE).netloc.lower()
         """Where RSSHub routes are fetched from (``ARCHIVER_RSSHUB_URL``)."""
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Self:
-        if crawler.settings.getbool("ARCHIVER_ALLOW_PRIVATE_ADDRESSES"):
-            raise NotConfigured
-        return cls(crawler.settings.get("ARCHIVER_RSSHUB_URL"))
+        settings = crawler.settings
+        return cls(
+            settings.get("ARCHIVER_RSSHUB_URL"),
+            allow_private=settings.getbool("ARCHIVER_ALLOW_PRIVATE_ADDRESSES"),
+        )
 
     async def process_request(self, request: Request) -> None:
         parts = urlsplit(request.url)
-        host = parts.hostname
-        if parts.scheme not in ("http", "https") or not host:
-            return
         source = request.meta.get("source_url")
-        if isinstance(source, str):
-            source_parts = urlsplit(source)
-            if source_parts.scheme == "file":
-                return  # a feed read from disk: the user's own document
-            if source_parts.scheme == RSSHUB_SCHEME:
-                self._trusted.add(self._rsshub)
-            else:
-                self._trusted.add(source_parts.netloc.lower())
-        if parts.netloc.lower() in self._trusted:
+        source_parts = urlsplit(source) if isinstance(source, str) else None
+        from_disk = source_parts is not None and source_parts.scheme.lower() == "file"
+        scheme = parts.scheme.lower()
+        if scheme == "file" and not from_disk:
+            raise LocalFileRefused(
+                f"local file: {request.url} is not read for a document of the web"
+            )
+        host = parts.hostname
+        if scheme not in ("http", "https") or not host or from_disk or self.allow_private:
             return
+        netloc = parts.netloc.lower()
+        if source_parts is not None:
+            own = self._rsshub if source_parts.scheme.lower() == RSSHUB_SCHEME else None
+            own = own or source_parts.netloc.lower()
+            self._sources.add(own)
+            if netloc == own:
+                return
+        elif parts.path == "/robots.txt" and netloc in self._sources:
+            return  # asked for by the robots.txt middleware, for a source's own host
         addresses = await self._addresses(host)
         private = next((a for a in addresses if not is_public(a)), None)
         if private is not None:
@@ -102,15 +132,25 @@ class PrivateAddressGuard:
 
     async def _addresses(self, host: str) -> list[str]:
         """The addresses *host* stands for: itself if it is one, else what it resolves to
-        (remembered for the crawl). A name that does not resolve gives none: the download
-        then fails with the resolver's own error."""
+        (remembered for :data:`RESOLVED_SECONDS`). A name that does not resolve gives none:
+        the download then fails with the resolver's own error."""
         try:
             return [str(ipaddress.ip_address(host.strip("[]")))]
         except ValueError:
             pass
-        if host not in self._resolved:
-            self._resolved[host] = await run_in_thread(_resolve, host)
-        return self._resolved[host]
+        now = time.monotonic()
+        known = self._resolved.get(host)
+        if known is None or now - known[0] > RESOLVED_SECONDS:
+            if len(self._resolved) >= RESOLVED_MAX:
+                self._resolved.clear()
+            known = self._resolved[host] = (now, await run_in_thread(_resolve, host))
+        return known[1]
+
+
+RESOLVED_SECONDS = 300
+"""How long a name's addresses are trusted before it is resolved again."""
+RESOLVED_MAX = 10_000
+"""Names remembered at most (then forgotten all at once)."""
 
 
 def _resolve(host: str) -> list[str]:

@@ -44,7 +44,7 @@ from archiver.media import exceeds_pixel_limit, find_images, image_path, sniff_i
 from archiver.media._markup import absolute_http_url
 from archiver.media.paths import thumbnail_path
 from archiver.media.sniff import ImageInfo, describe_bytes
-from archiver.netguard import PrivateAddressRefused
+from archiver.netguard import LocalFileRefused, PrivateAddressRefused
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable
@@ -545,6 +545,8 @@ class ArticleImagesPipeline(FilesPipeline):
         text = str(exc) if exc is not None else ""
         if isinstance(exc, PrivateAddressRefused):
             return ImageFailed("private-address", text)
+        if isinstance(exc, LocalFileRefused):
+            return ImageFailed("local-file", text)
         if isinstance(exc, IgnoreRequest):
             if "max redirections" in text:
                 return ImageFailed("redirect-loop", f"more than {self.max_redirects} redirects")

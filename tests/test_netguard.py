@@ -8,11 +8,15 @@ from __future__ import annotations
 import asyncio
 
 import pytest
-from scrapy.exceptions import NotConfigured
 from scrapy.http import Request
 from scrapy.utils.test import get_crawler
 
-from archiver.netguard import PrivateAddressGuard, PrivateAddressRefused, is_public
+from archiver.netguard import (
+    LocalFileRefused,
+    PrivateAddressGuard,
+    PrivateAddressRefused,
+    is_public,
+)
 
 
 @pytest.mark.parametrize(
@@ -34,6 +38,10 @@ from archiver.netguard import PrivateAddressGuard, PrivateAddressRefused, is_pub
         ("fd00::1", False),
         ("::ffff:10.0.0.1", False),  # IPv4-mapped: judged as the IPv4 address
         ("::ffff:93.184.216.34", True),
+        ("::10.0.0.1", False),  # IPv4-compatible
+        ("64:ff9b::a00:1", False),  # NAT64 of 10.0.0.1
+        ("2002:a00:1::1", False),  # 6to4 of 10.0.0.1
+        ("2002:5db8:d822::1", True),  # 6to4 of 93.184.216.34
         ("not an address", False),
     ],
 )
@@ -46,7 +54,7 @@ def check(guard: PrivateAddressGuard, url: str, source: str | None = None) -> st
     meta = {} if source is None else {"source_url": source}
     try:
         asyncio.run(guard.process_request(Request(url, meta=meta)))
-    except PrivateAddressRefused as refused:
+    except (PrivateAddressRefused, LocalFileRefused) as refused:
         return str(refused)
     return None
 
@@ -64,23 +72,36 @@ def test_what_the_guard_lets_by() -> None:
     assert refused.startswith("private address: localhost (")
     assert check(guard, "http://[::1]:8080/", public) is not None
     # A source on a private address is the user's: it and its own host's links are fetched,
-    # robots.txt included (asked for without a source), but not other private hosts.
+    # robots.txt included (asked for without a source), but not other private hosts, and
+    # not for another source's documents.
     local = "http://127.0.0.1:1200/rsshub/route"
+    assert check(guard, "http://127.0.0.1:1200/robots.txt") is not None  # no source yet
     assert check(guard, local, local) is None
+    assert check(guard, "http://127.0.0.1:1200/images/a.png", local) is None
     assert check(guard, "http://127.0.0.1:1200/robots.txt") is None
-    assert check(guard, "http://127.0.0.1:1200/images/a.png", public) is None
+    assert check(guard, "http://127.0.0.1:1200/admin") is not None  # not robots.txt
+    assert check(guard, "http://127.0.0.1:1200/admin", public) is not None  # another's
     assert check(guard, "http://127.0.0.1:9999/", local) is not None  # another port
     # Everything a feed read from disk links to is the user's own.
     assert check(guard, "http://10.0.0.5/a.png", "file:///home/me/feed.xml") is None
-    assert check(guard, "file:///etc/passwd", public) is None  # not a network request
+    assert check(guard, "file:///home/me/a.png", "file:///home/me/feed.xml") is None
     assert check(guard, "http://no-such-host.invalid/", public) is None  # fails on download
 
 
-def test_the_setting_turns_it_off() -> None:
+def test_a_web_document_never_reads_local_files() -> None:
+    """Whatever the setting: a page's <base href="file:..."> or a file: link is refused."""
+    for guard in (PrivateAddressGuard(), PrivateAddressGuard(allow_private=True)):
+        refused = check(guard, "file:///etc/passwd", "https://public.example/feed")
+        assert refused == "local file: file:///etc/passwd is not read for a document of the web"
+        assert check(guard, "file:///etc/passwd") is not None  # no source: not the user's
+
+
+def test_the_setting_lets_private_addresses_by() -> None:
     crawler = get_crawler(settings_dict={"ARCHIVER_ALLOW_PRIVATE_ADDRESSES": "true"})
-    with pytest.raises(NotConfigured):
-        PrivateAddressGuard.from_crawler(crawler)
-    assert isinstance(PrivateAddressGuard.from_crawler(get_crawler()), PrivateAddressGuard)
+    guard = PrivateAddressGuard.from_crawler(crawler)
+    assert check(guard, "http://10.0.0.5/a.png", "https://public.example/feed") is None
+    default = PrivateAddressGuard.from_crawler(get_crawler())
+    assert check(default, "http://10.0.0.5/a.png", "https://public.example/feed") is not None
 
 
 def test_an_rsshub_route_trusts_its_instance() -> None:

@@ -20,6 +20,7 @@ from datetime import UTC, datetime, timedelta
 from email.message import Message
 from email.utils import format_datetime
 from html import escape
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -1051,6 +1052,20 @@ class Site:
             "A short URL for the Keras article whose <link rel=canonical> is /articles/keras.html.",
             HTML,
             lambda base: article_page(keras, base).encode(),
+        )
+        samples = (Path(__file__).resolve().parents[2] / "archiver" / "samples").as_uri()
+        self.add_static(
+            "/pages/file-base.html",
+            "pages",
+            "An article page whose <base href> is a file: URL (the repository's samples "
+            "directory) and whose image is relative to it: a web page naming a local file.",
+            HTML,
+            lambda base: _page(
+                "Local base",
+                "<article><h1>Local base</h1><p>A page of the web.</p>"
+                '<img src="cover.png"></article>',
+                head=f'<base href="{samples}/">',
+            ),
         )
         self.add_static(
             "/embed/video.html",
