@@ -12,7 +12,7 @@ parameters (RSSHub's access ``key``) are added to every route's own (``limit``, 
 
 from __future__ import annotations
 
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+from urllib.parse import parse_qsl, quote_plus, urlencode, urlsplit, urlunsplit
 
 SCHEME = "rsshub"
 DEFAULT_INSTANCE = "https://rsshub.app"
@@ -51,3 +51,25 @@ def resolve_route(url: str, instance: str | None = None) -> str:
     query += [(k, v) for k, v in parse_qsl(base.query, keep_blank_values=True) if k not in given]
     path = base.path.rstrip("/") + route.path
     return urlunsplit((base.scheme.lower(), base.netloc, path, urlencode(query), ""))
+
+
+def without_secrets(url: str, instance: str | None) -> str:
+    """*url* without the query parameters that the instance URL adds (its access ``key``)
+    when it is on the instance: what the archive keeps and prints of a route's address."""
+    base = urlsplit((instance or DEFAULT_INSTANCE).strip())
+    secret = {name for name, _ in parse_qsl(base.query, keep_blank_values=True)}
+    parts = urlsplit(url)
+    if not secret or parts.netloc.lower() != base.netloc.lower():
+        return url
+    query = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if k not in secret]
+    return urlunsplit(parts._replace(query=urlencode(query)))
+
+
+def hide_secrets(text: str, instance: str | None) -> str:
+    """*text* (an error message) with the values of the instance URL's query parameters
+    replaced by ``***``."""
+    base = urlsplit((instance or DEFAULT_INSTANCE).strip())
+    for _, value in parse_qsl(base.query):
+        if len(value) >= 3:
+            text = text.replace(value, "***").replace(quote_plus(value), "***")
+    return text

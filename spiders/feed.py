@@ -21,7 +21,7 @@ from archiver.feeds import ParsedFeed, parse_feed
 from archiver.items import ArticleItem, MediaRef
 from archiver.normalize.urls import DEFAULT_TRACKING_PARAMS, canonicalize_url
 from archiver.pages import parse_article_page
-from archiver.rsshub import is_route, resolve_route
+from archiver.rsshub import hide_secrets, is_route, resolve_route, without_secrets
 from archiver.schedule import parse_cache_control, parse_retry_after
 from archiver.signals import SourceOutcome, source_fetched
 from archiver.sitemaps import (
@@ -220,11 +220,14 @@ class FeedSpider(scrapy.Spider):
         if outcome.status == "failed":  # a gzip body that could not be read
             self.report(outcome)
             return
+        # The address the feed is read at, without an RSSHub instance's access key: it is
+        # the base of the articles' relative links, and kept with them.
+        feed_url = without_secrets(response.url, self.rsshub_instance)
         try:
             feed = await asyncio.to_thread(
                 parse_feed,
                 response.body,
-                response.url,
+                feed_url,
                 content_type=_header(response, "Content-Type"),
                 fetched_at=fetched_at,
             )
@@ -256,7 +259,7 @@ class FeedSpider(scrapy.Spider):
             outcome.error = "; ".join(feed.errors)
             logger.warning("%s is not a well-formed feed: %s", source_url, outcome.error)
         self.report(outcome)
-        for item in self.entries(feed, source_url, response.url):
+        for item in self.entries(feed, source_url, feed_url):
             yield item
 
     def entries(self, feed: ParsedFeed, source_url: str, feed_url: str) -> Iterator[ArticleItem]:
@@ -571,10 +574,17 @@ class FeedSpider(scrapy.Spider):
         if response is not None:
             outcome.http_status = response.status
             outcome.retry_after = parse_retry_after(_header(response, "Retry-After"))
-        logger.warning("Cannot fetch %s: %s", request.url, outcome.error)
         self.report(outcome)
+        shown = hide_secrets(request.url, self.rsshub_instance)
+        logger.warning("Cannot fetch %s: %s", shown, outcome.error)
 
     def report(self, outcome: SourceOutcome) -> None:
+        """Tell how a source went (what is kept and printed of it never shows an RSSHub
+        instance's access key)."""
+        if outcome.error:
+            outcome.error = hide_secrets(outcome.error, self.rsshub_instance)
+        if outcome.final_url:
+            outcome.final_url = without_secrets(outcome.final_url, self.rsshub_instance)
         self.crawler.stats.inc_value(f"archiver/sources/{outcome.status}")
         self.crawler.signals.send_catch_log(source_fetched, outcome=outcome, spider=self)
 

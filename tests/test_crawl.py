@@ -286,3 +286,23 @@ def test_crawl_an_rsshub_route(mock_site: Any, db_url: str) -> None:
     assert (outcome["kind"], outcome["status"]) == ("rsshub", "ok")
     assert outcome["new"] == outcome["entries"] > 0
     assert {row["source_url"] for row in search_all(db_url)} == {route}
+
+
+def test_an_rsshub_access_key_is_never_kept_or_shown(mock_site: Any, db_url: str) -> None:
+    instance = {"ARCHIVER_RSSHUB_URL": mock_site.url("/rsshub") + "?key=s3cret-key"}
+    done = run_archiver(
+        "--db", db_url, "crawl", "--no-images", "rsshub:/36kr/news/latest",
+        "rsshub:/no/such/route", env=instance,
+    )  # fmt: skip
+    assert done.returncode == 1  # the route that does not exist failed
+    sent = mock_site.requests("/rsshub/36kr/news/latest")
+    assert sent[-1]["path"].endswith("?key=s3cret-key")  # the key was sent
+    shown = [done.stdout, done.stderr]
+    shown.append(run_archiver("--db", db_url, "runs", "--format", "json").stdout)
+    for row in search_all(db_url):
+        shown.append(
+            run_archiver("--db", db_url, "show", str(row["id"]), "--format", "json").stdout
+        )
+    assert all("s3cret" not in text for text in shown)
+    error = run_archiver("--db", db_url, "runs", "--format", "json").json()[0]["sources"]
+    assert "HTTP 404" in error["rsshub:/no/such/route"]["error"]

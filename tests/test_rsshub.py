@@ -56,3 +56,18 @@ def test_resolving_against_an_instance(route: str, instance: str | None, url: st
 def test_a_bad_instance_is_named(instance: str) -> None:
     with pytest.raises(ValueError, match="ARCHIVER_RSSHUB_URL"):
         resolve_route("rsshub:/a/b", instance)
+
+
+def test_an_instance_key_is_taken_out_of_what_is_kept() -> None:
+    from archiver.rsshub import hide_secrets, without_secrets
+
+    instance = "https://me.example/rsshub?key=s3cret"
+    url = "https://me.example/rsshub/a/b?limit=5&key=s3cret"
+    assert without_secrets(url, instance) == "https://me.example/rsshub/a/b?limit=5"
+    assert without_secrets("https://other.example/a?key=x", instance) == (
+        "https://other.example/a?key=x"  # another host's parameters are its own
+    )
+    assert without_secrets(url, "https://me.example/") == url  # no key: nothing to take
+    assert hide_secrets(f"HTTP 404 from {url}", instance) == (
+        "HTTP 404 from https://me.example/rsshub/a/b?limit=5&key=***"
+    )
