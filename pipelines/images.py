@@ -19,6 +19,7 @@ import hashlib
 import logging
 import mimetypes
 import os
+import time
 import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -61,6 +62,9 @@ META_KEY = "archiver_image"
 
 MAX_URL_LENGTH = 4096
 """Longest image URL listed (the archive's ``images.url`` column)."""
+
+CACHE_SECONDS = 600
+"""How long the pipeline remembers what this crawl fetched (see ``_expire_caches``)."""
 
 REFERER_STRATEGIES = ("none", "article", "root")
 """Referer headers to try against hot-link protection, in order: none at all, the article's
@@ -272,6 +276,9 @@ class ArticleImagesPipeline(FilesPipeline):
         """Image URLs already handed to an item during this crawl."""
         self._failed_before: dict[str, ImageRef] = {}
         """What the archive recorded of the images that failed before, by URL."""
+        self._attempted: dict[str, datetime] = {}
+        """When each image was last asked for in this crawl, by URL."""
+        self._caches_since = time.monotonic()
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Self:
@@ -377,6 +384,7 @@ class ArticleImagesPipeline(FilesPipeline):
             return None
         known = await self._archived(fetch, info)
         if known is None:
+            self._attempted[fetch.url] = datetime.now(UTC)
             await self._load_policies()
             self._use_strategy(request, fetch, self._strategies(fetch.url)[0])
         return known
@@ -570,6 +578,7 @@ class ArticleImagesPipeline(FilesPipeline):
         """Fill each pending ``ImageRef`` of the item from its URL's download result."""
         if not isinstance(item, ArticleItem):
             return item
+        self._expire_caches(info)
         outcomes: dict[str, ImageRef] = {}
         for url, (ok, value) in zip(_pending_urls(item.images), results, strict=False):
             outcome = ImageRef(url=url, src=url, position=0)
@@ -593,6 +602,7 @@ class ArticleImagesPipeline(FilesPipeline):
                 outcome.error = str(self.failure_reason(exc))
                 before = self._failed_before.get(url)
                 outcome.failures = (before.failures if before else 0) + 1
+                outcome.last_attempt = self._attempted.get(url)
             outcomes[url] = outcome
         for ref in item.images:
             if ref.status != "pending":
@@ -605,6 +615,18 @@ class ArticleImagesPipeline(FilesPipeline):
             ref.status, ref.error = outcome.status, outcome.error
             ref.failures, ref.last_attempt = outcome.failures, outcome.last_attempt
         return item
+
+    def _expire_caches(self, info: MediaPipeline.SpiderInfo) -> None:
+        """Forget this crawl's results every :data:`CACHE_SECONDS`: Scrapy keeps every
+        image's result for the spider's life (``info.downloaded``), and an ``archiver
+        worker``'s spider lives for days. Forgotten, an image is looked up in the archive
+        again: archived, it costs no request; failed, it waits for its back-off."""
+        if time.monotonic() - self._caches_since < CACHE_SECONDS:
+            return
+        self._caches_since = time.monotonic()
+        info.downloaded.clear()
+        for cache in (self._stored, self._delivered, self._failed_before, self._attempted):
+            cache.clear()
 
     def retry_after(self, failures: int, last_attempt: datetime) -> datetime:
         """When an image whose last attempt was the *failures*-th failure in a row may be

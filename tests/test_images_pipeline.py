@@ -906,6 +906,34 @@ def test_item_completed_fills_refs_and_marks_later_deliveries_cached(
     assert second.images[0].status == "cached"
 
 
+def test_a_failure_says_when_it_was_tried_and_results_are_forgotten_in_time(
+    pipeline: ArticleImagesPipeline,
+) -> None:
+    """A failure another article of the crawl already met keeps the time of the one real
+    attempt (a worker must not push the back-off on with every article), and what a crawl
+    remembers of its images is forgotten after CACHE_SECONDS (a worker lives for days)."""
+    from types import SimpleNamespace
+
+    from twisted.python.failure import Failure
+
+    import pipelines.images as images
+
+    item = ArticleItem(url="https://s.example/p", source_url="https://s.example/f",
+                       content_html='<img src="/b.png">')  # fmt: skip
+    item.images = pipeline.images_of(item)
+    tried = datetime(2026, 1, 1, tzinfo=UTC)
+    pipeline._attempted["https://s.example/b.png"] = tried
+    pipeline.item_completed([(False, Failure(ImageFailed("http-404")))], item, None)  # type: ignore[arg-type]
+    assert (item.images[0].status, item.images[0].last_attempt) == ("failed", tried)
+
+    info = SimpleNamespace(downloaded={"fingerprint": "result"})
+    pipeline.item_completed([], ArticleItem(url="u", source_url="s"), info)  # type: ignore[arg-type]
+    assert info.downloaded  # not yet
+    pipeline._caches_since -= images.CACHE_SECONDS + 1
+    pipeline.item_completed([], ArticleItem(url="u", source_url="s"), info)  # type: ignore[arg-type]
+    assert (info.downloaded, pipeline._attempted) == ({}, {})
+
+
 def test_the_filesystem_store_writes_atomically(tmp_path: Path) -> None:
     store = AtomicFSFilesStore(str(tmp_path / "media"))
     path = "images/ab/" + "ab" * 32 + ".png"

@@ -147,6 +147,28 @@ def test_article_by_url_and_missing(archive: Archive) -> None:
         archive.article("42")
 
 
+def test_a_failure_never_replaces_a_download(archive: Archive) -> None:
+    check_a_failure_never_replaces_a_download(archive)
+
+
+def check_a_failure_never_replaces_a_download(archive: Archive) -> None:
+    """Two workers show one image; one downloads it, the other is refused (a 429): the
+    download stays, and the second article links to it."""
+    logo = "https://img.example/logo.png"
+    done = ImageRef(url=logo, src=logo, position=0, sha256="b" * 64, path="images/bb/b.png",
+                    size=12, status="downloaded")  # fmt: skip
+    refused = ImageRef(url=logo, src=logo, position=0, status="failed", error="http-429",
+                       failures=1)  # fmt: skip
+    store(archive, make_item(91, images=[done]))
+    store(archive, make_item(92, images=[refused]))
+    known = archive.known_image(logo)
+    assert known is not None
+    assert (known.status, known.path, known.failures) == ("cached", "images/bb/b.png", 0)
+    for n in (91, 92):
+        (image,) = archive.article(make_item(n).url)["images"]
+        assert (image["status"], image["path"]) == ("downloaded", "images/bb/b.png")
+
+
 def test_images_are_linked_in_body_order(archive: Archive) -> None:
     images = [
         ImageRef(
@@ -245,6 +267,7 @@ def test_postgresql_archive(postgres_url: str) -> None:
         assert archive.article(1)["published"] == "2021-04-03T06:27:15Z"
         check_concurrent_writers(archive)
         check_migrations_match_models(archive)
+        check_a_failure_never_replaces_a_download(archive)
     finally:
         archive.close()
 

@@ -563,9 +563,10 @@ class Archive:
     def _save_images(self, session: Session, images: Sequence[ImageRef]) -> dict[str, int]:
         """Record what fetching each image gave (one row per URL) and return the rows' ids.
 
-        What was fetched replaces the row (a failure with its count in a row); ``cached``
-        (archived before, so not fetched) and ``deferred`` (not fetched) rows are left as
-        they are, and only made when the URL is new.
+        What was fetched replaces the row, but a failure (with its count in a row and
+        when it was tried) never replaces a download; ``cached`` (archived before, so not
+        fetched) and ``deferred`` (not fetched) rows are left as they are, and only made
+        when the URL is new.
         """
         refs = {ref.url: ref for ref in images}
         if not refs:
@@ -580,7 +581,8 @@ class Archive:
             )
         now = datetime.now(UTC)
         kept: list[dict[str, Any]] = []
-        recorded: list[dict[str, Any]] = []
+        fetched: list[dict[str, Any]] = []
+        failed: list[dict[str, Any]] = []
         for ref in refs.values():
             status = {"cached": "downloaded", "deferred": "failed"}.get(ref.status, ref.status)
             values = {
@@ -593,15 +595,20 @@ class Archive:
                 "size": ref.size,
                 "status": status,
                 "error": None if status == "downloaded" else ref.error,
-                "last_attempt": now,
+                "last_attempt": ref.last_attempt or now,
                 "failures": max(ref.failures, 1) if status == "failed" else 0,
             }
             if ref.status == "deferred" or (ref.status == "cached" and ref.url in downloaded):
                 kept.append(values)
+            elif status == "downloaded":
+                fetched.append(values)
             else:
-                recorded.append(values)
+                failed.append(values)
         _insert_ignore(session, Image, kept)
-        _upsert_many(session, Image, recorded, key="url")
+        _upsert_many(session, Image, fetched, key="url")
+        # A failure never replaces a download (two workers, one of them refused the image).
+        table: Any = Image.__table__
+        _upsert_many(session, Image, failed, key="url", where=table.c.status != "downloaded")
         image_ids: dict[str, int] = {}
         for part in _chunks(urls):
             found = session.execute(select(Image.url, Image.id).where(Image.url.in_(part)))
@@ -1288,9 +1295,15 @@ def _upsert(session: Session, model: type[Base], values: dict[str, Any], *, key:
 
 
 def _upsert_many(
-    session: Session, model: type[Base], rows: list[dict[str, Any]], *, key: str
+    session: Session,
+    model: type[Base],
+    rows: list[dict[str, Any]],
+    *,
+    key: str,
+    where: ColumnElement[bool] | None = None,
 ) -> None:
-    """:func:`_upsert` for *rows* with the same keys, in one ``executemany``."""
+    """:func:`_upsert` for *rows* with the same keys, in one ``executemany``; with *where*,
+    an existing row is updated only where it holds (SQLite and PostgreSQL)."""
     if not rows:
         return
     dialect = session.get_bind().dialect.name
@@ -1301,7 +1314,9 @@ def _upsert_many(
     table: Any = model.__table__  # Core: none of the ORM's per-row work
     statement = (sqlite.insert if dialect == "sqlite" else postgresql.insert)(table)
     statement = statement.on_conflict_do_update(
-        index_elements=[key], set_={k: statement.excluded[k] for k in rows[0] if k != key}
+        index_elements=[key],
+        set_={k: statement.excluded[k] for k in rows[0] if k != key},
+        where=where,
     )
     session.execute(statement, rows)
 
