@@ -348,10 +348,16 @@ class SourceClaimer:
 
     The leases are the ones ``archiver run`` takes (``Archive.acquire_leases``), one per
     source (``<worker>/<source id>``), so that whichever worker records a source releases
-    exactly its lease. The worker renews the leases it still holds every third of
-    ``ARCHIVER_LEASE_SECONDS`` (a source whose pages take longer stays its own), and
-    releases them when it stops; a killed worker's expire.
+    exactly its lease. Every third of ``ARCHIVER_LEASE_SECONDS`` the worker renews the
+    leases it took less than ``RENEW_FOR`` lease lengths ago and still holds (a source
+    whose pages take longer stays its own); an older one is left to run out, so a source
+    that will never be recorded (its request lost with a killed worker, its sitemap count
+    expired, its recording failed) is leased again. It releases them all when it stops; a
+    killed worker's expire.
     """
+
+    RENEW_FOR = 4
+    """Lease lengths after which a lease is no longer renewed (two hours by default)."""
 
     def __init__(self, crawler: Crawler) -> None:
         self.crawler = crawler
@@ -364,6 +370,9 @@ class SourceClaimer:
         self.lease_seconds = max(settings.getint("ARCHIVER_LEASE_SECONDS"), 1)
         self.owner = lease_owner()
         self.renewed = time.monotonic()
+        self.claims: dict[str, float] = {}
+        """The leases this worker took (per-source owner -> when, monotonic), while they
+        may be renewed."""
         self.archive: Archive | None = None
         self.task: asyncio.Future[None] | None = None
         self._close: asyncio.Future[None] | None = None
@@ -396,13 +405,24 @@ class SourceClaimer:
             self.archive.close()
 
     async def renew(self) -> None:
-        """Renew this worker's leases once a third of their length has passed."""
+        """Renew the leases this worker took less than ``RENEW_FOR`` lease lengths ago,
+        once a third of their length has passed; a failed renewal is tried at the next
+        poll."""
         assert self.archive is not None
-        if time.monotonic() - self.renewed >= self.lease_seconds / 3:
-            self.renewed = time.monotonic()
+        now = time.monotonic()
+        if now - self.renewed < self.lease_seconds / 3:
+            return
+        bound = self.RENEW_FOR * self.lease_seconds
+        self.claims = {owner: at for owner, at in self.claims.items() if now - at < bound}
+        if self.claims:
             await asyncio.to_thread(
-                self.archive.renew_leases, self.owner, self.lease_seconds, family=True
+                self.archive.renew_leases,
+                self.owner,
+                self.lease_seconds,
+                family=True,
+                only=list(self.claims),
             )
+        self.renewed = now
 
     async def loop(self, spider: Any) -> None:
         engine = self.crawler.engine
@@ -457,12 +477,25 @@ class SourceClaimer:
         won = []
         for source in self.archive.claimable_sources(self.batch):
             owner = f"{self.owner}/{source.id}"
-            if self.archive.acquire_leases([source.id], owner, self.lease_seconds):
+            # Still due when leased: another worker may have recorded it since.
+            if self.archive.acquire_leases([source.id], owner, self.lease_seconds, due_only=True):
+                self.claims[owner] = time.monotonic()
                 won.append(source_config(source, lease=owner))
         if not won:
             return []
         # A sitemap source's pages archived before cost no request (as for `run`).
         return with_archived_pages(self.archive, CrawlOptions(urls=[], sources=won))
+
+
+_CLAIM_HOST = """
+local holder = redis.call('GET', KEYS[1])
+if holder and holder ~= ARGV[1] then
+    return holder
+end
+redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[2])
+return false
+"""
+"""``SqliteGuard``'s check: the other host holding the key, or nil once this host has it."""
 
 
 class SqliteGuard:
@@ -476,16 +509,18 @@ class SqliteGuard:
         self.server = server
         self.key = keys.sqlite_host
         self.host = socket.gethostname()
+        self._claim = server.register_script(_CLAIM_HOST)
 
     def check(self) -> None:
-        holder = self.server.get(self.key)
-        if holder is not None and holder.decode() != self.host:
+        """Take or refresh the key for this host, or refuse: one Lua script, so two
+        workers on two hosts starting together cannot both pass."""
+        holder = self._claim(keys=[self.key], args=[self.host, self.TTL])
+        if holder is not None:
             raise ConfigurationError(
                 f"workers on {holder.decode()} share this Redis with a SQLite archive; "
                 "a SQLite archive is on one machine: give every worker "
                 "--db postgresql://... (or another --redis prefix)"
             )
-        self.server.set(self.key, self.host, ex=self.TTL)
 
 
 class SqliteHeartbeat:

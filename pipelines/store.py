@@ -291,15 +291,25 @@ class WorkerStorePipeline(StorePipeline):
         outcome = self.outcomes.pop(url, None)
         if outcome is None:
             return
-        await self._ensure_run()
         try:
+            await self._ensure_run()
             _, self.round_sources[url] = await self._record_source(outcome)
-            if outcome.lease_owner:
-                assert self.archive is not None
-                await self._call(self.archive.release_leases, outcome.lease_owner)
         except Exception:  # one source's bookkeeping must not stop the worker
             logger.exception("Cannot record the outcome of %s", url)
+        finally:
+            # Recorded or not, the source is free again: unrecorded, it is still due, and
+            # another lease crawls it (rather than this worker keeping it until it stops).
+            await self._release(url, outcome.lease_owner)
         self.per_source.pop(url, None)  # its next round counts afresh
+
+    async def _release(self, url: str, owner: str | None) -> None:
+        if not owner:
+            return
+        assert self.archive is not None
+        try:
+            await self._call(self.archive.release_leases, owner)
+        except Exception:  # left to expire: it is no longer renewed for long
+            logger.exception("Cannot release the lease of %s", url)
 
     def spider_idle(self) -> None:
         if self.run_id is not None and not self.waiting and self._round_end is None:

@@ -225,6 +225,28 @@ def test_a_killed_runs_lease_expires(db_url: str) -> None:
         archive.close()
 
 
+def test_a_worker_leases_a_source_only_while_it_is_due(db_url: str) -> None:
+    """``due_only`` rechecks in the UPDATE itself: a source another worker recorded and
+    released since ``claimable_sources`` found it is not leased (and crawled) again."""
+    archive = Archive(db_url)
+    try:
+        source, _ = archive.schedule_source("http://127.0.0.1:9/f.xml", kind="rss", interval=3600)
+        assert [s.id for s in archive.claimable_sources(10)] == [source.id]
+        # Meanwhile another worker leases, records and releases it: due in an hour.
+        assert archive.acquire_leases([source.id], "other/1", 60, due_only=True) == [source.id]
+        archive.record_source_fetch(source.id, status="ok")
+        archive.release_leases("other/1")
+        assert archive.acquire_leases([source.id], "late/1", 60, due_only=True) == []
+        assert archive.claimable_sources(10) == []
+        # `run --all` leases it anyway, on purpose.
+        assert archive.acquire_leases([source.id], "run", 60) == [source.id]
+        archive.release_leases("run")
+        archive.unschedule_source(str(source.id))  # no next due time, disabled: not due
+        assert archive.acquire_leases([source.id], "late/1", 60, due_only=True) == []
+    finally:
+        archive.close()
+
+
 def test_failing_source_backs_off_and_others_go_on(mock_site: Any, db_url: str) -> None:
     add_sources(db_url, mock_site)
     broken = mock_site.url("/broken/500.xml")

@@ -440,3 +440,175 @@ def test_a_sqlite_archive_is_refused_to_a_second_machine(
     assert result.returncode == 2
     assert "workers on another-machine share this Redis with a SQLite archive" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def claimer_for(db_url: str, lease_seconds: int) -> Any:
+    """A worker's ``SourceClaimer`` on *db_url*, without the crawl around it."""
+    from scrapy.utils.test import get_crawler
+
+    from archiver.cluster import SourceClaimer
+    from archiver.storage.repository import Archive
+
+    crawler = get_crawler(
+        settings_dict={"ARCHIVER_DATABASE_URL": db_url, "ARCHIVER_LEASE_SECONDS": lease_seconds}
+    )
+    claimer = SourceClaimer(crawler)
+    claimer.archive = Archive(db_url, migrate=False)
+    return claimer
+
+
+def test_a_worker_stops_renewing_a_lease_that_is_never_recorded(db_url: str) -> None:
+    """A source leased and then never recorded (its request lost with a killed worker, its
+    recording failed) is renewed for four lease lengths, then left to expire: it is leased
+    again, though the worker that took it runs on."""
+    import asyncio
+
+    from archiver.storage.repository import Archive
+
+    archive = Archive(db_url)
+    claimer = claimer_for(db_url, lease_seconds=1)
+    try:
+        archive.schedule_source("http://127.0.0.1:9/lost.xml", kind="rss", interval=3600)
+        claimed_at = time.monotonic()
+        (config,) = claimer._lease_due()
+        assert config.lease_owner.startswith(f"{claimer.owner}/")
+        free: list[Any] = []
+        while time.monotonic() - claimed_at < 8:
+            asyncio.run(claimer.renew())  # what the worker does at every poll
+            free = archive.claimable_sources(10)
+            if time.monotonic() - claimed_at < 3:
+                assert free == [], "renewed while it may still be in flight"
+            if free:
+                break
+            time.sleep(0.2)
+        assert free, "a lease never recorded is renewed forever"
+        assert time.monotonic() - claimed_at >= 4
+    finally:
+        claimer.archive.close()
+        archive.close()
+
+
+def test_a_failed_renewal_is_tried_again_at_the_next_poll(db_url: str) -> None:
+    import asyncio
+
+    from archiver.errors import ArchiverError
+    from archiver.storage.repository import Archive
+
+    archive = Archive(db_url)
+    claimer = claimer_for(db_url, lease_seconds=60)
+    try:
+        archive.schedule_source("http://127.0.0.1:9/f.xml", kind="rss", interval=3600)
+        claimer._lease_due()
+        expires = "select lease_expires_at from sources"
+        leased = sql(db_url, expires)
+        claimer.renewed = time.monotonic() - 30  # a renewal is due (every 20 s)
+
+        def database_away(*args: Any, **kwargs: Any) -> int:
+            raise ArchiverError("database is locked")
+
+        claimer.archive.renew_leases = database_away
+        with pytest.raises(ArchiverError):
+            asyncio.run(claimer.renew())
+        del claimer.archive.renew_leases
+        time.sleep(0.05)
+        asyncio.run(claimer.renew())  # the next poll
+        assert sql(db_url, expires) > leased
+    finally:
+        claimer.archive.close()
+        archive.close()
+
+
+@pytest.mark.redis
+def test_a_source_whose_recording_fails_is_released_and_leased_again(
+    mock_site: Any, db_url: str, redis_url: str, redis_prefix: str, tmp_path: Path
+) -> None:
+    """A database error while recording a source ("database is locked" with several
+    workers on one SQLite file) is logged, and the lease is released all the same: the
+    source, still due, is leased and fetched again rather than held until the worker
+    stops."""
+    add_sources(db_url, mock_site, ["/feeds/rss2.xml"])
+    sql(
+        db_url,
+        "create trigger locked before update of last_status on sources "
+        "begin select raise(abort, 'database is locked'); end",
+    )
+    mock_site.reset_log()
+    worker = start_worker(db_url, redis_url, redis_prefix, "--no-images", cwd=tmp_path)
+    try:
+        deadline = time.monotonic() + 30
+        while len(mock_site.requests("/feeds/rss2.xml")) < 2 and time.monotonic() < deadline:
+            time.sleep(0.2)
+        fetched = len(mock_site.requests("/feeds/rss2.xml"))
+        worker.send_signal(signal.SIGTERM)
+        returncode, _, stderr = finish(worker, timeout=30)
+    finally:
+        if worker.poll() is None:
+            worker.kill()
+    assert fetched >= 2, "the lease of a source not recorded was kept"
+    assert returncode == 0, stderr
+    assert "Cannot record the outcome of " + mock_site.url("/feeds/rss2.xml") in stderr
+    assert "database is locked" in stderr
+    assert sql(db_url, "select last_status, lease_owner from sources") == [(None, None)]
+
+
+@pytest.mark.redis
+def test_two_hosts_starting_together_cannot_both_share_a_sqlite_archive(
+    redis_url: str, redis_prefix: str
+) -> None:
+    """The host check is one step in Redis: a second host checking between the first's
+    read and write (two machines starting together) is refused, not let through."""
+    import redis
+
+    from archiver.cluster import RedisKeys, SqliteGuard
+    from archiver.errors import ConfigurationError
+
+    class Interleaved:
+        """The Redis client, with the other host's check run as soon as one of this one's
+        commands is done, as when both start at the same moment."""
+
+        def __init__(self, client: Any) -> None:
+            self.client = client
+            self.other: SqliteGuard | None = None
+            self.refused: list[str] = []
+
+        def _other_checks(self) -> None:
+            other, self.other = self.other, None
+            if other is not None:
+                try:
+                    other.check()
+                except ConfigurationError as exc:
+                    self.refused.append(f"{other.host}: {exc}")
+
+        def __getattr__(self, name: str) -> Any:
+            attribute = getattr(self.client, name)
+            if name in ("register_script", "pipeline") or not callable(attribute):
+                return attribute
+
+            def command(*args: Any, **kwargs: Any) -> Any:
+                result = attribute(*args, **kwargs)
+                self._other_checks()
+                return result
+
+            return command
+
+    keys = RedisKeys(redis_prefix)
+    client = redis.Redis.from_url(redis_url)
+    try:
+        interleaved = Interleaved(client)
+        first = SqliteGuard(interleaved, keys)
+        first.host = "host-a"
+        second = SqliteGuard(client, keys)
+        second.host = "host-b"
+        interleaved.other = second
+        refused = interleaved.refused
+        try:
+            first.check()
+        except ConfigurationError as exc:
+            refused.append(f"host-a: {exc}")
+        interleaved._other_checks()  # if no command of the first check let it in: after
+        assert len(refused) == 1, refused  # one host or the other, never both
+        holder = client.get(keys.sqlite_host).decode()
+        assert refused[0].startswith("host-b" if holder == "host-a" else "host-a")
+        assert f"workers on {holder} share this Redis" in refused[0]
+    finally:
+        client.close()

@@ -8,7 +8,7 @@ article at once, leave one row. Every method is blocking: call it off the reacto
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterator, Sequence
+from collections.abc import Collection, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -371,14 +371,20 @@ class Archive:
             )
             return [_source_record(s) for s in session.scalars(query)]
 
-    def acquire_leases(self, source_ids: Sequence[int], owner: str, seconds: int) -> list[int]:
+    def acquire_leases(
+        self, source_ids: Sequence[int], owner: str, seconds: int, *, due_only: bool = False
+    ) -> list[int]:
         """Lease each source to *owner* unless another live run holds it; the ids leased.
 
         One conditional UPDATE per source, so two runs started at the same moment cannot
-        both win: the database decides. A killed run's lease simply expires.
+        both win: the database decides. A killed run's lease simply expires. With
+        *due_only* (``archiver worker``), a source is leased only if it is still due when
+        the UPDATE runs: one recorded and released by another worker since it was found
+        due is left alone (``run --all`` leases sources that are not due, on purpose).
         """
         now = datetime.now(UTC)
         expires = now + timedelta(seconds=seconds)
+        due = _due_now(now) if due_only else ()
         won = []
         with self.session() as session:
             for source_id in source_ids:
@@ -392,6 +398,7 @@ class Archive:
                             Source.lease_expires_at.is_(None),
                             Source.lease_expires_at < now,
                         ),
+                        *due,
                     )
                     .values(lease_owner=owner, lease_expires_at=expires)
                     .execution_options(synchronize_session=False)
@@ -400,18 +407,35 @@ class Archive:
                     won.append(source_id)
         return won
 
-    def renew_leases(self, owner: str, seconds: int, *, family: bool = False) -> int:
+    def renew_leases(
+        self,
+        owner: str,
+        seconds: int,
+        *,
+        family: bool = False,
+        only: Collection[str] | None = None,
+    ) -> int:
         """Extend every lease *owner* holds to *seconds* from now; how many it holds. With
-        *family*, also the leases of ``<owner>/...`` (a worker's, one per source)."""
+        *family*, also the leases of ``<owner>/...`` (a worker's, one per source). With
+        *only*, just the leases of those exact owners among them (a worker's sources still
+        in flight)."""
         expires = datetime.now(UTC) + timedelta(seconds=seconds)
+        held = _held_by(owner, family=family)
+        if only is None:
+            batches: list[list[ColumnElement[bool]]] = [[held]]
+        else:
+            batches = [[held, Source.lease_owner.in_(chunk)] for chunk in _chunks(sorted(only))]
+        renewed = 0
         with self.session() as session:
-            result = session.execute(
-                update(Source)
-                .where(_held_by(owner, family=family))
-                .values(lease_expires_at=expires)
-                .execution_options(synchronize_session=False)
-            )
-            return _rowcount(result)
+            for conditions in batches:
+                result = session.execute(
+                    update(Source)
+                    .where(*conditions)
+                    .values(lease_expires_at=expires)
+                    .execution_options(synchronize_session=False)
+                )
+                renewed += _rowcount(result)
+        return renewed
 
     def release_leases(self, owner: str, *, family: bool = False) -> None:
         """Give up the leases of *owner* (with *family*, of ``<owner>/...`` too)."""
@@ -1326,6 +1350,16 @@ def _held_by(owner: str, *, family: bool) -> ColumnElement[bool]:
     if family:
         held = or_(held, Source.lease_owner.startswith(f"{owner}/", autoescape=True))
     return held
+
+
+def _due_now(now: datetime) -> tuple[ColumnElement[bool], ...]:
+    """A source is due: enabled, scheduled, its next due time come (``Archive._due``'s
+    conditions, for ``acquire_leases(due_only=True)``)."""
+    return (
+        Source.enabled.is_(True),
+        Source.crawl_interval.is_not(None),
+        or_(Source.next_due_at.is_(None), Source.next_due_at <= now),
+    )
 
 
 def _chunks(values: Sequence[Any], size: int = 1000) -> Iterator[Sequence[Any]]:
