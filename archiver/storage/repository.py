@@ -360,12 +360,7 @@ class Archive:
         with self.session() as session:
             query = (
                 select(Source)
-                .where(
-                    Source.enabled.is_(True),
-                    Source.crawl_interval.is_not(None),
-                    or_(Source.next_due_at.is_(None), Source.next_due_at <= now),
-                    *conditions,
-                )
+                .where(*_due_now(now), *conditions)
                 .order_by(Source.next_due_at.asc().nulls_first(), Source.id)
                 .limit(limit)
             )
@@ -1353,8 +1348,8 @@ def _held_by(owner: str, *, family: bool) -> ColumnElement[bool]:
 
 
 def _due_now(now: datetime) -> tuple[ColumnElement[bool], ...]:
-    """A source is due: enabled, scheduled, its next due time come (``Archive._due``'s
-    conditions, for ``acquire_leases(due_only=True)``)."""
+    """A source is due: enabled, scheduled, its next due time come (``Archive._due``,
+    ``acquire_leases(due_only=True)``)."""
     return (
         Source.enabled.is_(True),
         Source.crawl_interval.is_not(None),
