@@ -76,3 +76,12 @@ def test_no_guid_falls_back_to_the_canonical_url_then_a_hash() -> None:
     media = [MediaRef(url="https://img.example.com/cover.jpg", role="media:content")]
     item, _ = normalized(title_raw="A", media=media)
     assert item.headimg == "https://img.example.com/cover.jpg"
+
+
+def test_a_web_documents_file_image_is_no_head_image() -> None:
+    from archiver.items import MediaRef
+
+    body = '<img src="file:///etc/cover.png"><img src="https://36kr.com/a.png">'
+    thumbnail = MediaRef("file:///etc/thumb.png", "media:thumbnail")
+    item, _ = normalized(content_html=body, media=[thumbnail])
+    assert (item.headimg, item.thumbnail) == ("https://36kr.com/a.png", "https://36kr.com/a.png")
