@@ -131,6 +131,11 @@ ROBOTSTXT_OBEY = True
 CONCURRENT_REQUESTS = 16
 CONCURRENT_REQUESTS_PER_DOMAIN = 4
 DOWNLOAD_TIMEOUT = 60
+DOWNLOAD_MAXSIZE = _environment_int("ARCHIVER_MAX_DOCUMENT_BYTES", 64 * 1024 * 1024)
+"""The largest feed, sitemap or page fetched (``ARCHIVER_MAX_DOCUMENT_BYTES``; decompressed
+size too): a sitemap may be 50 MB, and a server that sends more is refused, not read to the
+end (Scrapy's own default is 1 GiB). Images have their own limit."""
+DOWNLOAD_WARNSIZE = 16 * 1024 * 1024
 AUTOTHROTTLE_ENABLED = True
 DOWNLOADER_MIDDLEWARES = {
     "archiver.netguard.PrivateAddressGuard": 50,  # before robots.txt and everything else

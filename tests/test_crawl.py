@@ -306,3 +306,18 @@ def test_an_rsshub_access_key_is_never_kept_or_shown(mock_site: Any, db_url: str
     assert all("s3cret" not in text for text in shown)
     error = run_archiver("--db", db_url, "runs", "--format", "json").json()[0]["sources"]
     assert "HTTP 404" in error["rsshub:/no/such/route"]["error"]
+
+
+def test_a_feed_larger_than_the_limit_is_refused_not_read(mock_site: Any, db_url: str) -> None:
+    huge = mock_site.url("/broken/huge-feed.xml?mb=3")
+    small = mock_site.url("/feeds/rss2.xml")
+    done = run_archiver(
+        "--db", db_url, "crawl", "--no-images", huge, small,
+        env={"ARCHIVER_MAX_DOCUMENT_BYTES": "1000000"},
+    )  # fmt: skip
+    assert done.returncode == 1, done.stderr
+    assert "Traceback" not in done.stderr
+    outcome = run_archiver("--db", db_url, "runs", "--format", "json").json()[0]["sources"]
+    assert outcome[huge]["status"] == "failed"
+    assert "larger than download max size (1000000)" in outcome[huge]["error"]
+    assert outcome[small]["status"] == "ok"  # the other source is archived

@@ -652,6 +652,44 @@ class Site:
             )
         )
 
+        def huge_feed(request: Request) -> Response:
+            megabytes = min(int(request.query.get("mb", "5")), 200)
+            head = b'<?xml version="1.0" encoding="UTF-8"?>\n<rss version="2.0"><channel>'
+            item = (
+                b"<item><title>Filler</title><link>http://example.com/x</link><description>"
+                + b"x" * 1000
+                + b"</description></item>\n"
+            )
+            count = megabytes * 1024 * 1024 // len(item)
+            tail = b"</channel></rss>\n"
+
+            def stream() -> Iterator[bytes]:
+                yield head
+                for _ in range(count):
+                    yield item
+                yield tail
+
+            length = len(head) + count * len(item) + len(tail)
+            return Response(
+                content_type=RSS,
+                stream=stream(),
+                length=length,
+                etag=f'"huge-feed-{megabytes}"',
+                last_modified=SITE_LAST_MODIFIED,
+            )
+
+        self.add(
+            Route(
+                "/broken/huge-feed.xml",
+                "broken",
+                "A well-formed RSS feed of ?mb=MEGABYTES (default 5), streamed with "
+                "Content-Length.",
+                huge_feed,
+                200,
+                RSS,
+            )
+        )
+
         def slow(request: Request) -> Response:
             return Response(body=full(), content_type=RSS, last_modified=SITE_LAST_MODIFIED)
 
