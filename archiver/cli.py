@@ -152,7 +152,8 @@ def parse_when(value: str | None, option: str) -> datetime | None:
 @click.version_option(__version__, prog_name="archiver")
 @click.pass_context
 def cli(ctx: click.Context, database_url: str | None, media_dir: str | None, verbose: int) -> None:
-    """Archive syndicated articles (RSS, Atom, JSON Feed), with their images.
+    """Archive syndicated articles (RSS, Atom, JSON Feed, RSSHub routes, sitemaps, article
+    pages), with their images.
 
     \b
     archiver crawl https://36kr.com/feed --category 新媒体
@@ -184,11 +185,13 @@ def crawl(
 ) -> None:
     """Crawl feeds now and archive every entry.
 
-    Exits 0 when every source was crawled, 1 when any source failed entirely.
+    A URL may also be a sitemap, an article page, a local file or an RSSHub route
+    (rsshub:/..., fetched from ARCHIVER_RSSHUB_URL). Exits 0 when every source was crawled,
+    1 when any source failed entirely.
 
     \b
     archiver crawl https://example.com/feed.xml file:///srv/feeds/local.xml
-    archiver crawl https://rsshub.app/36kr/news/latest --category 新媒体 --category 36kr
+    archiver crawl rsshub:/36kr/news/latest --category 新媒体 --category 36kr
     """
     from archiver.crawl import run_crawl, summary_line
 
