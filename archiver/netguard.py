@@ -10,7 +10,8 @@ can read it.
 
 - a ``file:`` URL, unless the request's source (``request.meta["source_url"]``) is a file
   itself: a feed read from disk is the user's own, a web document's ``<base href="file:">``
-  or link is not (this rule always holds);
+  or link is not (this rule always holds), nor does a web document get ``ftp:`` or ``s3:``
+  URLs fetched;
 - an http(s) request whose host is, or resolves to, an address that is not globally
   routable (loopback, private, link-local, shared, reserved: :func:`is_public`), unless
   that host is its own source's (for an RSSHub route, the instance's), or the request is
@@ -108,6 +109,11 @@ class PrivateAddressGuard:
         if scheme == "file" and not from_disk:
             raise LocalFileRefused(
                 f"local file: {request.url} is not read for a document of the web"
+            )
+        if scheme not in ("http", "https", "file", "data") and not from_disk:
+            # ftp:, s3:...: Scrapy could fetch them, from any address; a feed has no need.
+            raise PrivateAddressRefused(
+                f"{scheme}: URLs are not fetched for a document of the web ({request.url})"
             )
         host = parts.hostname
         if scheme not in ("http", "https") or not host or from_disk or self.allow_private:

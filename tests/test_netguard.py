@@ -94,6 +94,9 @@ def test_a_web_document_never_reads_local_files() -> None:
         refused = check(guard, "file:///etc/passwd", "https://public.example/feed")
         assert refused == "local file: file:///etc/passwd is not read for a document of the web"
         assert check(guard, "file:///etc/passwd") is not None  # no source: not the user's
+        refused = check(guard, "ftp://10.0.0.5/x", "https://public.example/feed")
+        assert refused is not None
+        assert refused.startswith("ftp: URLs are not fetched for a document of the web")
 
 
 def test_the_setting_lets_private_addresses_by() -> None:
