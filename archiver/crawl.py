@@ -237,6 +237,12 @@ def summary_line(result: CrawlResult) -> str:
         line += (
             f", {skipped} page{'s' if skipped != 1 else ''} unchanged since archived (not fetched)"
         )
+    images_failed = int(result.stats.get("archiver/images/failed", 0))
+    if images_failed:
+        line += f", {images_failed} image{'s' if images_failed != 1 else ''} not archived"
+    deferred = int(result.stats.get("archiver/images/deferred", 0))
+    if deferred:
+        line += f", {deferred} failed image{'s' if deferred != 1 else ''} not due again yet"
     unreadable = int(result.stats.get("archiver/dates/unparseable", 0))
     if unreadable:
         line += f", {unreadable} unreadable date{'s' if unreadable != 1 else ''} (kept raw)"

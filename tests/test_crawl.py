@@ -321,3 +321,20 @@ def test_a_feed_larger_than_the_limit_is_refused_not_read(mock_site: Any, db_url
     assert outcome[huge]["status"] == "failed"
     assert "larger than download max size (1000000)" in outcome[huge]["error"]
     assert outcome[small]["status"] == "ok"  # the other source is archived
+
+
+def test_the_summary_counts_images_not_archived_and_not_due() -> None:
+    from datetime import UTC, datetime
+
+    from archiver.crawl import CrawlResult, summary_line
+    from archiver.storage.repository import RunRecord
+
+    now = datetime(2026, 1, 1, tzinfo=UTC)
+    run = RunRecord(id=1, command="crawl", status="ok", started_at=now, finished_at=now, new=2,
+                    updated=0, unchanged=0, failed=0, not_modified=0, images=3, bytes=2048,
+                    sources={"https://a.example/feed": {"status": "ok"}})  # fmt: skip
+    stats = {"archiver/images/failed": 1, "archiver/images/deferred": 4}
+    assert summary_line(CrawlResult(run=run, seconds=1.25, stats=stats)) == (
+        "1 source in 1.2s: 2 new, 0 updated, 0 unchanged, 0 failed, 3 images (2.0 KB), "
+        "1 image not archived, 4 failed images not due again yet"
+    )

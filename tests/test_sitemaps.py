@@ -408,6 +408,9 @@ def test_a_web_page_cannot_have_a_local_file_archived(
     media = tmp_path / "media"
     done = run_archiver("--db", db_url, "--media", str(media), "crawl", page)
     assert done.returncode == 0, done.stderr
+    assert "1 new, 0 updated, 0 unchanged, 0 failed, 0 images (0 B), 1 image not archived" in (
+        done.stdout
+    )
     (row,) = articles(db_url)
     shown = run_archiver("--db", db_url, "show", str(row["id"]), "--format", "json").json()
     images = shown["images"]
