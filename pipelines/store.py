@@ -167,6 +167,13 @@ class StorePipeline:
         url = outcome.url
         counts = self.per_source.get(url, Counter())
         record = self._sources.get(url) or await self._ensure_failed_source(outcome)
+        # 410 Gone: the publisher says the feed will not come back (RSS Best Practices).
+        gone = outcome.http_status == 410
+        if gone:
+            outcome.error = (
+                f"{outcome.error or 'HTTP 410'}; gone for good, so taken off the schedule "
+                "(archiver sources add puts it back)"
+            )
         await self._call(
             self.archive.record_source_fetch,
             record.id,
@@ -180,6 +187,7 @@ class StorePipeline:
                 max_age=outcome.max_age,
                 retry_after=outcome.retry_after,
             ),
+            gone=gone,
         )
         return record, {
             "name": record.name,

@@ -428,3 +428,19 @@ def test_a_run_longer_than_its_leases_keeps_them(
     assert len(mock_site.requests("/feeds/rss2.xml")) == 1
     (source,) = run_archiver("--db", db_url, "sources", "list", "--format", "json").json()
     assert source["last_status"] == "ok"
+
+
+def test_a_feed_gone_for_good_is_taken_off_the_schedule(mock_site: Any, db_url: str) -> None:
+    gone = mock_site.url("/broken/410.xml")
+    added = run_archiver("--db", db_url, "sources", "add", gone, "--name", "gone", "--no-check")
+    assert added.returncode == 0, added.stderr
+    ran = run_archiver("--db", db_url, "run", "--all")
+    assert ran.returncode == 1
+    assert "HTTP 410" in ran.stdout
+    assert "gone for good, so taken off the schedule" in ran.stdout
+    assert run_archiver("--db", db_url, "sources", "list", "--format", "json").json() == []
+    (kept,) = run_archiver("--db", db_url, "sources", "list", "--all", "--format", "json").json()
+    assert kept["name"] == "gone"
+    mock_site.reset_log()
+    assert "Nothing is due." in run_archiver("--db", db_url, "run", "--due").stdout
+    assert mock_site.requests("/broken/410.xml") == []

@@ -238,12 +238,14 @@ class Archive:
         last_modified: str | None = None,
         new_entries: int = 0,
         hints: FetchHints | None = None,
+        gone: bool = False,
     ) -> SourceRecord:
         """Remember how the last fetch of a source went, and when it is due again.
 
         A scheduled source's interval adapts (archiver.schedule.next_interval): it backs off
         on errors and comes back sooner when entries arrive often; the feed's ttl,
-        ``Cache-Control: max-age`` and ``Retry-After`` push the next crawl later.
+        ``Cache-Control: max-age`` and ``Retry-After`` push the next crawl later. A source
+        that is *gone* (HTTP 410) is taken off the schedule, as ``sources remove`` does.
         """
         now = datetime.now(UTC)
         with self.session() as session:
@@ -266,6 +268,8 @@ class Archive:
                     error_count=source.error_count,
                 )
                 source.next_due_at = next_due(now, source.current_interval, hints or FetchHints())
+            if gone:
+                source.crawl_interval, source.next_due_at, source.enabled = None, None, False
             return _source_record(source)
 
     def sources(self, *, scheduled_only: bool = False) -> list[SourceRecord]:

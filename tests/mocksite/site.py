@@ -589,6 +589,15 @@ class Site:
             last_modified=None,
         )
         add(
+            "/broken/410.xml",
+            "broken",
+            "410 Gone: a feed its publisher took down for good.",
+            HTML,
+            lambda base: _page("Gone", "<h1>410</h1>"),
+            status=410,
+            last_modified=None,
+        )
+        add(
             "/broken/500.xml",
             "broken",
             "500 Internal Server Error.",
