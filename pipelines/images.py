@@ -79,7 +79,7 @@ class ImageArchive(Protocol):
 
     def known_image(self, url: str) -> ImageRef | None:
         """The image archived from ``url`` (status ``cached``), or its recorded failure
-        (``failed``, with ``error``, ``failures`` and ``retry_after``); None if never tried."""
+        (``failed``, with ``error``, ``failures`` and ``last_attempt``); None if never tried."""
 
     def host_policies(self) -> dict[str, str]:
         """The Referer strategy that worked, per image host."""
