@@ -39,6 +39,8 @@ class SourceConfig:
     request (filled by ``run_crawl`` from ``Archive.archived_pages``)."""
     lease_owner: str | None = None
     """``archiver worker``: the lease this source is fetched under (one per source)."""
+    fetch_url: str | None = None
+    """Where the source moved for good (a permanent redirect): fetched instead of ``url``."""
 
 
 @dataclass

@@ -187,6 +187,7 @@ def source_config(source: SourceRecord, *, lease: str | None = None) -> SourceCo
         last_modified=source.last_modified,
         kind=source.kind,
         lease_owner=lease,
+        fetch_url=source.fetch_url,
     )
 
 

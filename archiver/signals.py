@@ -24,6 +24,8 @@ class SourceOutcome:
     link: str | None = None
     final_url: str | None = None
     """Where redirects led, when elsewhere."""
+    moved_to: str | None = None
+    """Where permanent redirects only (301/308) led: the source moved for good."""
     etag: str | None = None
     last_modified: str | None = None
     warnings: list[str] = field(default_factory=list)

@@ -188,6 +188,7 @@ class StorePipeline:
                 retry_after=outcome.retry_after,
             ),
             gone=gone,
+            moved_to=outcome.moved_to,
         )
         return record, {
             "name": record.name,

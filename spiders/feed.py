@@ -164,7 +164,8 @@ class FeedSpider(scrapy.Spider):
         """The request for a feed: conditional when the source's validators are known
         (RFC 9110 §13.1), so an unchanged feed costs a 304 and no parsing. A sitemap source
         is fetched whole: an unchanged index can name sitemaps that changed, and what costs is
-        its pages, which are skipped when unchanged."""
+        its pages, which are skipped when unchanged. A source that moved for good is fetched
+        where it moved (``SourceConfig.fetch_url``)."""
         headers = {}
         config = self.source_configs.get(source_url)
         if config is not None and url == source_url and config.kind != "sitemap":
@@ -172,6 +173,8 @@ class FeedSpider(scrapy.Spider):
                 headers["If-None-Match"] = config.etag
             if config.last_modified:
                 headers["If-Modified-Since"] = config.last_modified
+        if config is not None and url == source_url and config.fetch_url:
+            url = config.fetch_url
         return Request(
             resolve_route(url, self.rsshub_instance) if is_route(url) else url,
             callback=self.parse,
@@ -193,6 +196,9 @@ class FeedSpider(scrapy.Spider):
         outcome = SourceOutcome(url=source_url)
         if response.url != source_url:
             outcome.final_url = response.url
+        reasons = response.meta.get("redirect_reasons") or ()
+        if reasons and all(r in (301, 308) for r in reasons) and not is_route(source_url):
+            outcome.moved_to = response.url  # moved for good: fetched there from now on
         outcome.http_status = response.status
         outcome.etag = _header(response, "ETag")
         outcome.last_modified = _header(response, "Last-Modified")

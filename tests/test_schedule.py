@@ -444,3 +444,35 @@ def test_a_feed_gone_for_good_is_taken_off_the_schedule(mock_site: Any, db_url: 
     mock_site.reset_log()
     assert "Nothing is due." in run_archiver("--db", db_url, "run", "--due").stdout
     assert mock_site.requests("/broken/410.xml") == []
+
+
+def test_a_feed_that_moved_for_good_is_fetched_where_it_moved(mock_site: Any, db_url: str) -> None:
+    """A permanent redirect (301/308) is followed once: the source keeps its URL (its
+    identity) and is fetched at the new address afterwards; a temporary one is not kept."""
+    moved = mock_site.url("/redirect/feed.xml")  # 301 to /feeds/rss2.xml
+    detour = mock_site.url("/redirect/chain.xml")  # 302, then 307, to /feeds/atom10.xml
+    for url, name in ((moved, "moved"), (detour, "detour")):
+        added = run_archiver("--db", db_url, "sources", "add", url, "--name", name, "--no-check")
+        assert added.returncode == 0, added.stderr
+    mock_site.reset_log()
+    first = run_archiver("--db", db_url, "run", "--all", "--no-images")
+    assert first.returncode == 0, first.stderr
+    assert len(mock_site.requests("/redirect/feed.xml")) == 1
+    listed = {
+        s["name"]: s
+        for s in run_archiver("--db", db_url, "sources", "list", "--format", "json").json()
+    }
+    assert (listed["moved"]["url"], listed["moved"]["fetch_url"]) == (
+        moved,
+        mock_site.url("/feeds/rss2.xml"),
+    )
+    assert listed["detour"]["fetch_url"] is None
+
+    mock_site.reset_log()
+    again = run_archiver("--db", db_url, "run", "--all", "--no-images")
+    assert again.returncode == 0, again.stderr
+    assert mock_site.requests("/redirect/feed.xml") == []
+    (direct,) = mock_site.requests("/feeds/rss2.xml")
+    assert direct["status"] == 304  # fetched where it moved, conditionally
+    assert len(mock_site.requests("/redirect/chain.xml")) == 1  # a detour is taken each time
+    assert "0 new" in again.stdout

@@ -388,36 +388,53 @@ archive.store_articles([(item, source.id, item.key) for item in items])
 def test_an_archive_made_before_the_switch_gets_it_and_can_give_it_back(
     tmp_path: Path,
 ) -> None:
-    """Migration 0003 on an archive that 0002 made (and filled through the trigger), then
-    downgraded again: both ways the index stays whole and every write is indexed."""
+    """Migration 0003 on an archive at 0002 (written through 0002's trigger), then
+    downgraded again: both ways the index stays whole and every write is indexed. Rows are
+    written at 0002 with SQL, as the code of that time would have (today's models have
+    columns that later migrations add)."""
     from alembic import command
     from sqlalchemy import text
 
-    from archiver.storage.db import _alembic_config, create_archive_engine, upgrade
+    from archiver.storage.db import _alembic_config
+
+    def copy_article(archive: Archive, guid: str, content_text: str) -> None:
+        with archive.engine.begin() as connection:
+            for statement in (
+                "DROP TABLE IF EXISTS temp.copied",
+                "CREATE TEMP TABLE copied AS SELECT * FROM articles WHERE id = 1",
+                "UPDATE copied SET id = (SELECT max(id) + 1 FROM articles), guid = :guid, "
+                "canonical_url = NULL, content_text = :text",
+                "INSERT INTO articles SELECT * FROM copied",
+            ):
+                connection.execute(text(statement), {"guid": guid, "text": content_text})
 
     url = f"sqlite:///{tmp_path / 'old.db'}"
-    engine = create_archive_engine(url)
-    upgrade(engine, "0002")
-    engine.dispose()
-    old = Archive(url, migrate=False)
-    store(old, make_item(4, content_text="第4篇 之前写的"))  # through the 0002 trigger
-    old.close()
+    archive = Archive(url)
+    try:
+        store(archive, make_item(1, content_text="第1篇 之前写的"))
+        command.downgrade(_alembic_config(archive.engine), "0002")
+        copy_article(archive, "at-0002", "第2篇 在0002写的")  # through 0002's trigger
+    finally:
+        archive.close()
     archive = Archive(url)  # upgraded to head on first use
     try:
         assert (
-            bulk(archive, [make_item(n, content_text=f"第{n}篇") for n in range(1, 4)])
+            bulk(archive, [make_item(n, content_text=f"第{n}篇") for n in range(3, 6)])
             == ["new"] * 3
         )
         assert fts_state(archive)[1] == 0
-        assert set(ids(archive, "篇")) == {1, 2, 3, 4}  # the old article's title too
+        assert set(ids(archive, "篇")) == {1, 2, 3, 4, 5}
         command.downgrade(_alembic_config(archive.engine), "0002")
-        store(archive, make_item(9, content_text="降级之后"))
-        assert len(ids(archive, "降级之后")) == 1
+        copy_article(archive, "again", "降级之后")
         fts_state(archive, switch=False)
         with archive.engine.connect() as connection:
+            found = connection.execute(
+                text("SELECT rowid FROM articles_fts WHERE articles_fts MATCH '\"降级之后\"'")
+            ).all()
             tables = connection.execute(
                 text("SELECT name FROM sqlite_master WHERE name = 'articles_fts_deferred'")
             ).all()
+        assert len(found) == 1  # indexed by 0002's trigger again
         assert tables == []
     finally:
         archive.close()

@@ -85,6 +85,8 @@ class Source(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(200), unique=True)
     url: Mapped[str] = mapped_column(String(2048), unique=True)
+    fetch_url: Mapped[str | None] = mapped_column(String(2048))
+    """Where the source moved for good (301/308): fetched there; ``url`` stays its identity."""
     kind: Mapped[str] = mapped_column(String(16))
     title: Mapped[str | None] = mapped_column(Text)
     link: Mapped[str | None] = mapped_column(String(2048))

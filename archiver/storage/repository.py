@@ -67,6 +67,8 @@ class SourceRecord:
     last_status: str | None = None
     last_error: str | None = None
     error_count: int = 0
+    fetch_url: str | None = None
+    """Where the source moved for good (a permanent redirect), fetched instead of ``url``."""
 
     def as_dict(self) -> dict[str, Any]:
         """The source as a listing's JSON object (times in ISO 8601 UTC)."""
@@ -239,13 +241,15 @@ class Archive:
         new_entries: int = 0,
         hints: FetchHints | None = None,
         gone: bool = False,
+        moved_to: str | None = None,
     ) -> SourceRecord:
         """Remember how the last fetch of a source went, and when it is due again.
 
         A scheduled source's interval adapts (archiver.schedule.next_interval): it backs off
         on errors and comes back sooner when entries arrive often; the feed's ttl,
         ``Cache-Control: max-age`` and ``Retry-After`` push the next crawl later. A source
-        that is *gone* (HTTP 410) is taken off the schedule, as ``sources remove`` does.
+        that is *gone* (HTTP 410) is taken off the schedule, as ``sources remove`` does; one
+        that *moved_to* another URL for good (301/308) is fetched there from now on.
         """
         now = datetime.now(UTC)
         with self.session() as session:
@@ -270,6 +274,8 @@ class Archive:
                 source.next_due_at = next_due(now, source.current_interval, hints or FetchHints())
             if gone:
                 source.crawl_interval, source.next_due_at, source.enabled = None, None, False
+            if moved_to:
+                source.fetch_url = None if moved_to == source.url else moved_to
             return _source_record(source)
 
     def sources(self, *, scheduled_only: bool = False) -> list[SourceRecord]:
@@ -1483,6 +1489,7 @@ def _source_record(source: Source) -> SourceRecord:
         last_status=source.last_status,
         last_error=source.last_error,
         error_count=source.error_count,
+        fetch_url=source.fetch_url,
     )
 
 
