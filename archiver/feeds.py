@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from functools import lru_cache
 from typing import Any
-from urllib.parse import quote, urldefrag, urljoin
+from urllib.parse import quote, urldefrag, urljoin, urlsplit
 
 import feedparser
 from lxml import etree  # type: ignore[import-untyped]  # lxml ships no type hints; stubs are not a dependency
@@ -678,7 +678,14 @@ def _join(base: str, reference: str) -> str:
 def _child_base(element: _Element, parent_base: str) -> str:
     """The base URI at an element whose parent's base is known (XML Base, RFC 3986 §5.1)."""
     value = element.get(_XML_BASE)
-    return parent_base if value is None else _join(parent_base, value)
+    if value is None:
+        return parent_base
+    joined = _join(parent_base, value)
+    # An xml:base never takes a web feed's links off the web (to file:, say).
+    scheme, parent_scheme = urlsplit(joined).scheme.lower(), urlsplit(parent_base).scheme.lower()
+    if scheme != parent_scheme and scheme not in ("http", "https"):
+        return parent_base
+    return joined
 
 
 def _text(element: _Element) -> str:

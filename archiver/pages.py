@@ -20,6 +20,7 @@ from lxml import html as lxml_html
 from archiver.errors import PageParseError
 from archiver.feeds import decode_document
 from archiver.items import ArticleItem
+from archiver.media._markup import absolute_http_url
 
 logger = logging.getLogger(__name__)
 
@@ -581,7 +582,9 @@ def _parse_page(
     base_url = url
     base = root.find(".//base[@href]")
     if base is not None and base.get("href", "").strip():
-        base_url = urljoin(url, base.get("href").strip())
+        # An http(s) base only (a file: one only for a page read from disk): a page of the
+        # web never makes its links local files.
+        base_url = absolute_http_url(base.get("href"), url) or url
 
     meta = _Meta(root)
     ld = _json_ld(root, errors)

@@ -82,7 +82,6 @@ class FrontMatterPipeline:
             content_html=item.content_html,
             base_url=item.base_url or item.url,
             og_image=item.og_image,
-            local_files=item.source_url.lower().startswith("file:"),
         )
         origin = detect_origin(item.content_html, url=item.url, canonical_url=item.canonical_url)
         if origin is not None:

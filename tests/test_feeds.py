@@ -774,3 +774,14 @@ def test_a_five_megabyte_feed_parses_quickly() -> None:
     assert len(feed.entries) == number
     # Measured at ~0.1 s; the bound only catches quadratic behaviour on a busy machine.
     assert elapsed < 3.0
+
+
+def test_an_xml_base_never_takes_a_web_feeds_links_off_the_web() -> None:
+    feed = parse(
+        '<rss version="2.0" xmlns:xml="http://www.w3.org/XML/1998/namespace"><channel>'
+        '<item xml:base="file:///etc/"><link>passwd</link><title>t</title>'
+        '<description>&lt;img src="shadow"&gt;</description></item></channel></rss>'
+    )
+    (entry,) = feed.entries
+    assert entry.url == "https://example.com/feeds/passwd"  # against the feed's own URL
+    assert entry.base_url in (None, FEED_URL)

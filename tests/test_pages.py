@@ -441,3 +441,13 @@ def test_json_ld_depth_and_size_are_bounded() -> None:
         page(f'<script type="application/ld+json">{json.dumps(deep)}</script><title>t</title>')
     )
     assert item.title_raw == "t"  # too deep to look into: ignored, no error
+
+
+def test_a_web_pages_base_never_makes_its_links_local_files() -> None:
+    body = '<article><p>text of the page</p><img src="passwd"></article>'
+    item = normalized(read(page('<base href="file:///etc/">', body)))
+    assert item.base_url == URL
+    assert item.headimg is not None
+    assert not item.headimg.startswith("file:")
+    on_disk = read(page('<base href="../img/">', body), url="file:///srv/pages/a.html")
+    assert on_disk.base_url == "file:///srv/img/"  # a page read from disk keeps its own

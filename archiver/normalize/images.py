@@ -126,6 +126,8 @@ def _absolute(url: str | None, base_url: str | None) -> str | None:
     if text.startswith("//"):
         scheme = "http" if base.lower().startswith("http:") else "https"
         return f"{scheme}:{text}"
+    if re.match(r"(?i)file:", text) and not base.lower().startswith("file:"):
+        return None  # a document of the web never names a local file (a feed on disk may)
     if re.match(r"(?i)(https?|file)://", text):
         return text
     if re.match(r"(?i)(https?|file)://", base) and _split(base) is not None:
@@ -235,7 +237,6 @@ def choose_head_image(
     content_html: str | None,
     base_url: str | None,
     og_image: str | None = None,
-    local_files: bool = True,
 ) -> tuple[str | None, str | None]:
     """``(headimg, thumbnail)`` for an article; either may be None.
 
@@ -244,23 +245,16 @@ def choose_head_image(
     attachments; the widest when a role has several), ``og_image``, then the body's first
     image (lazy-loading attributes before ``src``). The thumbnail is the feed's
     ``media:thumbnail`` when there is one, else the head image. Both are absolute (resolved
-    against ``base_url``) and never a placeholder, pixel or ``undefined``. Without
-    *local_files* (a document of the web, not a feed read from disk) no ``file:`` image is
-    chosen: a ``<base href="file:...">`` makes none of its pictures.
+    against ``base_url``) and never a placeholder, pixel or ``undefined``; a ``file:`` image
+    only for a document read from disk (``base_url`` a ``file:`` URL).
     """
-
-    def usable(url: str | None) -> bool:
-        return bool(url) and (local_files or not str(url).lower().startswith("file:"))
-
     media = [ref for ref in media if isinstance(ref, MediaRef)] if media else []
-    if not local_files:
-        media = [ref for ref in media if usable(_absolute(ref.url, base_url))]
     head = _best_media(media, _MEDIA_ROLES, base_url)
     if head is None:
         og = _absolute(og_image, base_url)
-        if og and usable(og) and is_meaningful_image_url(og):
+        if og and is_meaningful_image_url(og):
             head = og
     if head is None:
-        head = next((u for u in body_image_urls(content_html, base_url) if usable(u)), None)
+        head = next(iter(body_image_urls(content_html, base_url)), None)
     thumbnail = _best_media(media, ("media:thumbnail",), base_url) or head
     return head, thumbnail
