@@ -396,14 +396,11 @@ def test_the_images_an_image_sitemap_names_are_archived(
     }
 
 
-def samples_file(name: str) -> str:
-    return (Path(__file__).resolve().parent.parent / "archiver" / "samples" / name).as_uri()
-
-
 def test_a_web_page_cannot_have_a_local_file_archived(
     mock_site: Any, db_url: str, tmp_path: Path
 ) -> None:
-    """Its <base href="file:..."> makes its image a local file: refused, nothing copied."""
+    """Its <base href="file:..."> is not taken: its image is looked for on the web, next to
+    the page (there is none), and no local file is read."""
     page = mock_site.url("/pages/file-base.html")
     media = tmp_path / "media"
     done = run_archiver("--db", db_url, "--media", str(media), "crawl", page)
@@ -414,7 +411,8 @@ def test_a_web_page_cannot_have_a_local_file_archived(
     (row,) = articles(db_url)
     shown = run_archiver("--db", db_url, "show", str(row["id"]), "--format", "json").json()
     images = shown["images"]
-    assert {image["url"] for image in images} == {samples_file("cover.png")}
+    assert {image["url"] for image in images} == {mock_site.url("/pages/cover.png")}
     assert {image["status"] for image in images} == {"failed"}
-    assert all(i["error"].startswith("local-file: local file: file:///") for i in images)
+    assert shown["base_url"] == page
+    assert mock_site.requests("/pages/cover.png")  # asked for on the web, not on disk
     assert not media.exists() or not any(p.is_file() for p in media.rglob("*"))
