@@ -38,7 +38,7 @@ from archiver.crawl import (
     with_archived_pages,
 )
 from archiver.errors import ArchiverError, ConfigurationError
-from archiver.scheduler import DEFAULT_LEASE_SECONDS, lease_owner, source_config
+from archiver.scheduler import lease_owner, source_config
 from archiver.storage.repository import Archive, RunRecord
 
 if TYPE_CHECKING:
@@ -245,14 +245,14 @@ class WindowedDupeFilter(_RedisDupeFilter):  # type: ignore[misc]
     ``dont_filter`` get here: feeds never do, so a feed is fetched every round.
     """
 
-    window = DEFAULT_LEASE_SECONDS
+    window = 30 * 60
     _calls = 0
 
     @classmethod
     def from_spider(cls, spider: Any) -> WindowedDupeFilter:
         instance = super().from_spider(spider)
         instance.window = spider.settings.getint(
-            "ARCHIVER_WORKER_DUPEFILTER_SECONDS", DEFAULT_LEASE_SECONDS
+            "ARCHIVER_WORKER_DUPEFILTER_SECONDS", instance.window
         )
         instance._seen_within = instance.server.register_script(_SEEN_WITHIN)
         return instance  # type: ignore[no-any-return]
@@ -289,7 +289,7 @@ class SharedSitemapPages:
     with the lease: a round cut short by a killed worker is crawled again, not reported.
     """
 
-    def __init__(self, server: Any, keys: RedisKeys, ttl: int = DEFAULT_LEASE_SECONDS) -> None:
+    def __init__(self, server: Any, keys: RedisKeys, ttl: int) -> None:
         self.server = server
         self.keys = keys
         self.ttl = ttl
@@ -416,11 +416,7 @@ class SourceClaimer:
         self.claims = {owner: at for owner, at in self.claims.items() if now - at < bound}
         if self.claims:
             await asyncio.to_thread(
-                self.archive.renew_leases,
-                self.owner,
-                self.lease_seconds,
-                family=True,
-                only=list(self.claims),
+                self.archive.renew_leases, list(self.claims), self.lease_seconds
             )
         self.renewed = now
 

@@ -41,7 +41,7 @@ class LeaseKeeper:
         owner = settings.get("ARCHIVER_LEASE_OWNER")
         if not owner:
             raise NotConfigured
-        seconds = settings.getint("ARCHIVER_LEASE_SECONDS", 1800)
+        seconds = settings.getint("ARCHIVER_LEASE_SECONDS")
         keeper = cls(settings.get("ARCHIVER_DATABASE_URL"), owner, max(seconds, 1))
         crawler.signals.connect(keeper.start, signal=signals.engine_started)
         crawler.signals.connect(keeper.stop, signal=signals.engine_stopped)
@@ -73,7 +73,7 @@ class LeaseKeeper:
             logger.warning("Could not renew leases: %s", exc)
             return
         try:
-            renewed = archive.renew_leases(self.owner, self.seconds)
+            renewed = archive.renew_leases([self.owner], self.seconds)
         finally:
             archive.close()
         logger.debug("Renewed %d leases of %s for %ss", renewed, self.owner, self.seconds)

@@ -36,12 +36,10 @@ from archiver.storage.repository import Archive, SourceRecord
 
 logger = logging.getLogger(__name__)
 
-DEFAULT_LEASE_SECONDS = 30 * 60
-"""How long a run holds its sources; a killed run's sources are free again after this."""
 FOREVER_POLL_SECONDS = 60
+"""The longest ``run --forever`` sleeps before it looks for due sources again."""
 PROBE_MAX_BYTES = 20 * 1024 * 1024
 """The most of a source that ``sources add`` reads (and unzips) to check it."""
-"""The longest ``run --forever`` sleeps before it looks for due sources again."""
 
 
 @dataclass(frozen=True)
@@ -195,19 +193,15 @@ def run_sources(
     archive: Archive,
     sources: Sequence[SourceRecord],
     options: CrawlOptions,
-    *,
-    lease_seconds: int | None = None,
 ) -> tuple[list[SourceRecord], CrawlResult | None]:
-    """Lease *sources* (for ``ARCHIVER_LEASE_SECONDS`` unless *lease_seconds* is given,
-    renewed while the crawl runs: ``archiver.leases``), crawl those won in one Scrapy
-    process, release the leases.
+    """Lease *sources* (for ``ARCHIVER_LEASE_SECONDS``, renewed while the crawl runs:
+    ``archiver.leases``), crawl those won in one Scrapy process, release the leases.
 
     Returns the sources skipped because another run holds them, and the crawl's result
     (None when nothing was left to crawl: then not a single request is made).
     """
     owner = lease_owner()
-    if lease_seconds is None:
-        lease_seconds = project_settings(**options.settings).getint("ARCHIVER_LEASE_SECONDS")
+    lease_seconds = project_settings(**options.settings).getint("ARCHIVER_LEASE_SECONDS")
     won = set(archive.acquire_leases([s.id for s in sources], owner, lease_seconds))
     skipped = [s for s in sources if s.id not in won]
     mine = [s for s in sources if s.id in won]

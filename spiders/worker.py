@@ -46,7 +46,9 @@ class WorkerSpider(FeedSpider):
         settings = crawler.settings
         server = connect_redis(settings.get("ARCHIVER_REDIS_URL"))
         spider.shared_pages = SharedSitemapPages(
-            server, RedisKeys(settings.get("ARCHIVER_REDIS_PREFIX"))
+            server,
+            RedisKeys(settings.get("ARCHIVER_REDIS_PREFIX")),
+            ttl=settings.getint("ARCHIVER_LEASE_SECONDS"),  # its keys expire with the lease
         )
         crawler.signals.connect(spider.request_dropped, signal=signals.request_dropped)
         return spider

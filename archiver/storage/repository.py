@@ -8,7 +8,7 @@ article at once, leave one row. Every method is blocking: call it off the reacto
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Collection, Iterator, Sequence
+from collections.abc import Collection, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -273,7 +273,7 @@ class Archive:
                 )
                 source.next_due_at = next_due(now, source.current_interval, hints or FetchHints())
             if gone:
-                source.crawl_interval, source.next_due_at, source.enabled = None, None, False
+                _unschedule(source)
             if moved_to:
                 source.fetch_url = None if moved_to == source.url else moved_to
             return _source_record(source)
@@ -340,10 +340,7 @@ class Archive:
         """
         with self.session() as session:
             source = _find_source(session, ident)
-            source.crawl_interval = None
-            source.current_interval = None
-            source.next_due_at = None
-            source.enabled = False
+            _unschedule(source)
             kept = session.scalar(
                 select(func.count()).select_from(Article).where(Article.source_id == source.id)
             )
@@ -357,12 +354,7 @@ class Archive:
         """Due sources that no live lease holds, at most *limit*, in ``due_sources`` order:
         what ``archiver worker`` tries to lease (``acquire_leases`` still decides)."""
         now = now or datetime.now(UTC)
-        free = or_(
-            Source.lease_owner.is_(None),
-            Source.lease_expires_at.is_(None),
-            Source.lease_expires_at < now,
-        )
-        return self._due(now, free, limit=limit)
+        return self._due(now, _lease_free(now), limit=limit)
 
     def _due(
         self, now: datetime, *conditions: ColumnElement[bool], limit: int | None = None
@@ -395,16 +387,7 @@ class Archive:
             for source_id in source_ids:
                 result = session.execute(
                     update(Source)
-                    .where(
-                        Source.id == source_id,
-                        or_(
-                            Source.lease_owner.is_(None),
-                            Source.lease_owner == owner,
-                            Source.lease_expires_at.is_(None),
-                            Source.lease_expires_at < now,
-                        ),
-                        *due,
-                    )
+                    .where(Source.id == source_id, _lease_free(now, owner), *due)
                     .values(lease_owner=owner, lease_expires_at=expires)
                     .execution_options(synchronize_session=False)
                 )
@@ -412,30 +395,16 @@ class Archive:
                     won.append(source_id)
         return won
 
-    def renew_leases(
-        self,
-        owner: str,
-        seconds: int,
-        *,
-        family: bool = False,
-        only: Collection[str] | None = None,
-    ) -> int:
-        """Extend every lease *owner* holds to *seconds* from now; how many it holds. With
-        *family*, also the leases of ``<owner>/...`` (a worker's, one per source). With
-        *only*, just the leases of those exact owners among them (a worker's sources still
-        in flight)."""
+    def renew_leases(self, owners: Collection[str], seconds: int) -> int:
+        """Extend the leases of these exact *owners* (a run's one, or a worker's per-source
+        ones still in flight) to *seconds* from now; how many there are."""
         expires = datetime.now(UTC) + timedelta(seconds=seconds)
-        held = _held_by(owner, family=family)
-        if only is None:
-            batches: list[list[ColumnElement[bool]]] = [[held]]
-        else:
-            batches = [[held, Source.lease_owner.in_(chunk)] for chunk in _chunks(sorted(only))]
         renewed = 0
         with self.session() as session:
-            for conditions in batches:
+            for part in _chunks(sorted(owners)):
                 result = session.execute(
                     update(Source)
-                    .where(*conditions)
+                    .where(Source.lease_owner.in_(part))
                     .values(lease_expires_at=expires)
                     .execution_options(synchronize_session=False)
                 )
@@ -512,7 +481,7 @@ class Archive:
             if article.content_hash == digest:
                 # Its images were fetched again if they had failed: record how that went.
                 fetched = [r for r in item.images if r.status in ("downloaded", "cached", "failed")]
-                self._save_images(session, fetched)
+                self._save_images(session, fetched, ids=False)
                 return StoreResult(article.id, "unchanged")
             session.add(
                 Revision(
@@ -555,18 +524,25 @@ class Archive:
         names = list(dict.fromkeys(names))
         if not names:
             return
-        # Terms are few and never deleted: their ids are remembered for the Archive's life.
+        known = self._term_id_map(session, term, names)
+        key = "category_id" if link is ArticleCategory else "tag_id"
+        session.add_all(
+            link(article_id=article_id, position=i, **{key: known[n]}) for i, n in enumerate(names)
+        )
+
+    def _term_id_map(
+        self, session: Session, term: type[Category] | type[Tag], names: Iterable[str]
+    ) -> dict[str, int]:
+        """The ids of the terms *names* (made where missing), by name. Terms are few and
+        never deleted: their ids are remembered for the Archive's life."""
         known = self._term_ids.setdefault(term.__tablename__, {})
-        missing = [n for n in names if n not in known]
+        missing = sorted(set(names) - known.keys())
         if missing:
             _insert_ignore(session, term, [{"name": n} for n in missing])
             known.update(
                 session.execute(select(term.name, term.id).where(term.name.in_(missing))).all()
             )
-        key = "category_id" if link is ArticleCategory else "tag_id"
-        session.add_all(
-            link(article_id=article_id, position=i, **{key: known[n]}) for i, n in enumerate(names)
-        )
+        return known
 
     def _link_images(self, session: Session, article_id: int, images: Sequence[ImageRef]) -> None:
         """Record *images* and make them the ones *article_id* shows, in order."""
@@ -589,29 +565,23 @@ class Archive:
         ]
         self._insert_many(session, ArticleImage, links)
 
-    def _save_images(self, session: Session, images: Sequence[ImageRef]) -> dict[str, int]:
-        """Record what fetching each image gave (one row per URL) and return the rows' ids.
+    def _save_images(
+        self, session: Session, images: Sequence[ImageRef], *, ids: bool = True
+    ) -> dict[str, int]:
+        """Record what fetching each image gave (one row per URL) and return the rows' ids
+        (none without *ids*).
 
-        What was fetched replaces the row, but a failure (with its count in a row and
-        when it was tried) never replaces a download; ``cached`` (archived before, so not
-        fetched) and ``deferred`` (not fetched) rows are left as they are, and only made
-        when the URL is new.
+        A download replaces the row; a failure (with its count in a row and when it was
+        tried) or a ``cached`` result (archived before) replaces anything but a download;
+        ``deferred`` (not fetched) rows are left as they are. New URLs get a row each.
         """
         refs = {ref.url: ref for ref in images}
         if not refs:
             return {}
-        urls = list(refs)
-        downloaded: set[str] = set()
-        for part in _chunks(urls):
-            downloaded.update(
-                session.scalars(
-                    select(Image.url).where(Image.url.in_(part), Image.status == "downloaded")
-                )
-            )
         now = datetime.now(UTC)
         kept: list[dict[str, Any]] = []
         fetched: list[dict[str, Any]] = []
-        failed: list[dict[str, Any]] = []
+        unless_downloaded: list[dict[str, Any]] = []
         for ref in refs.values():
             status = {"cached": "downloaded", "deferred": "failed"}.get(ref.status, ref.status)
             values = {
@@ -627,19 +597,20 @@ class Archive:
                 "last_attempt": ref.last_attempt or now,
                 "failures": max(ref.failures, 1) if status == "failed" else 0,
             }
-            if ref.status == "deferred" or (ref.status == "cached" and ref.url in downloaded):
+            if ref.status == "deferred":
                 kept.append(values)
-            elif status == "downloaded":
+            elif ref.status == "downloaded":
                 fetched.append(values)
-            else:
-                failed.append(values)
+            else:  # cached, failed, skipped: never over a download (a race between workers)
+                unless_downloaded.append(values)
         _insert_ignore(session, Image, kept)
         _upsert_many(session, Image, fetched, key="url")
-        # A failure never replaces a download (two workers, one of them refused the image).
         table: Any = Image.__table__
-        _upsert_many(session, Image, failed, key="url", where=table.c.status != "downloaded")
+        _upsert_many(
+            session, Image, unless_downloaded, key="url", where=table.c.status != "downloaded"
+        )
         image_ids: dict[str, int] = {}
-        for part in _chunks(urls):
+        for part in _chunks(list(refs)) if ids else ():
             found = session.execute(select(Image.url, Image.id).where(Image.url.in_(part)))
             image_ids.update((url, image_id) for url, image_id in found)
         return image_ids
@@ -878,8 +849,7 @@ class Archive:
         with self.session() as session:
             planned = apply_filters(select(Article.id), filters, session)
             ids = list(session.scalars(planned.query.order_by(Article.id)))
-        for start in range(0, len(ids), batch_size):
-            batch = ids[start : start + batch_size]
+        for batch in _chunks(ids, batch_size):
             with self.session() as session:
                 articles = session.scalars(
                     select(Article)
@@ -1073,13 +1043,7 @@ class Archive:
             wanted = {name for listed in names.values() for name in listed}
             if not wanted:
                 continue
-            known = self._term_ids.setdefault(term.__tablename__, {})
-            missing = sorted(wanted - known.keys())
-            if missing:
-                _insert_ignore(session, term, [{"name": n} for n in missing])
-                known.update(
-                    session.execute(select(term.name, term.id).where(term.name.in_(missing))).all()
-                )
+            known = self._term_id_map(session, term, wanted)
             links = [
                 {"article_id": by_index[index], "position": position, key_name: known[name]}
                 for index in chosen
@@ -1136,9 +1100,9 @@ class Archive:
             guids.setdefault(source_id, []).append(guid)
         found: dict[tuple[int, str], tuple[int, str | None]] = {}
         for source_id, names in guids.items():
-            for start in range(0, len(names), 1000):
+            for part in _chunks(names):
                 statement = select(Article.id, Article.guid, Article.content_hash).where(
-                    Article.source_id == source_id, Article.guid.in_(names[start : start + 1000])
+                    Article.source_id == source_id, Article.guid.in_(part)
                 )
                 for article_id, guid, digest in session.execute(statement):
                     found[(source_id, guid)] = (article_id, digest)
@@ -1222,8 +1186,7 @@ class Archive:
         found: dict[str, dict[str, datetime]] = {}
         urls = list(dict.fromkeys(source_urls))
         with self.session() as session:
-            for start in range(0, len(urls), 500):  # bound the statement's parameters
-                chunk = urls[start : start + 500]
+            for chunk in _chunks(urls, 500):
                 for url in session.scalars(
                     select(Source.url).where(Source.url.in_(chunk), Source.kind == "sitemap")
                 ):
@@ -1306,21 +1269,8 @@ def _insert_ignore(session: Session, model: type[Base], rows: list[dict[str, Any
 
 
 def _upsert(session: Session, model: type[Base], values: dict[str, Any], *, key: str) -> None:
-    """INSERT or, when *key* exists, UPDATE the other columns (any dialect)."""
-    dialect = session.get_bind().dialect.name
-    update = {k: v for k, v in values.items() if k != key}
-    if dialect in ("sqlite", "postgresql"):
-        insert = sqlite.insert if dialect == "sqlite" else postgresql.insert
-        statement = insert(model).values(**values)
-        session.execute(statement.on_conflict_do_update(index_elements=[key], set_=update))
-        return
-    column = getattr(model, key)  # pragma: no cover - other dialects
-    row = session.scalars(select(model).where(column == values[key])).first()
-    if row is None:
-        session.add(model(**values))
-    else:
-        for name, value in update.items():
-            setattr(row, name, value)
+    """INSERT *values* or, when *key* exists, UPDATE the other columns (any dialect)."""
+    _upsert_many(session, model, [values], key=key)
 
 
 def _upsert_many(
@@ -1331,14 +1281,21 @@ def _upsert_many(
     key: str,
     where: ColumnElement[bool] | None = None,
 ) -> None:
-    """:func:`_upsert` for *rows* with the same keys, in one ``executemany``; with *where*,
-    an existing row is updated only where it holds (SQLite and PostgreSQL)."""
+    """INSERT *rows* (dicts with the same keys) or, where *key* exists, UPDATE the other
+    columns, in one ``executemany``; with *where*, only rows where it holds are updated."""
     if not rows:
         return
     dialect = session.get_bind().dialect.name
     if dialect not in ("sqlite", "postgresql"):  # pragma: no cover - other dialects
+        column = getattr(model, key)
         for values in rows:
-            _upsert(session, model, values, key=key)
+            same = column == values[key]
+            row = session.scalars(select(model).where(same)).first()
+            if row is None:
+                session.add(model(**values))
+            elif where is None or session.scalars(select(model).where(same & where)).first():
+                for name, value in values.items():
+                    setattr(row, name, value)
         return
     table: Any = model.__table__  # Core: none of the ORM's per-row work
     statement = (sqlite.insert if dialect == "sqlite" else postgresql.insert)(table)
@@ -1348,6 +1305,24 @@ def _upsert_many(
         where=where,
     )
     session.execute(statement, rows)
+
+
+def _unschedule(source: Source) -> None:
+    """Off the schedule (``sources remove``, a feed gone for good); the source stays."""
+    source.crawl_interval = source.current_interval = source.next_due_at = None
+    source.enabled = False
+
+
+def _lease_free(now: datetime, owner: str | None = None) -> ColumnElement[bool]:
+    """No live lease holds the source (or *owner*'s own does)."""
+    free = [
+        Source.lease_owner.is_(None),
+        Source.lease_expires_at.is_(None),
+        Source.lease_expires_at < now,
+    ]
+    if owner is not None:
+        free.append(Source.lease_owner == owner)
+    return or_(*free)
 
 
 def _held_by(owner: str, *, family: bool) -> ColumnElement[bool]:
