@@ -34,6 +34,7 @@ from archiver.crawl import (
     CrawlOptions,
     CrawlResult,
     SourceConfig,
+    check_rsshub_instance,
     crawl_settings,
     with_archived_pages,
 )
@@ -187,12 +188,6 @@ class WorkerScheduler(_RedisScheduler):  # type: ignore[misc]
         super().__init__(*args, **kwargs)
         self.local: list[tuple[int, int, Request]] = []
         self._order = itertools.count()
-
-    @classmethod
-    def from_crawler(cls, crawler: Crawler) -> WorkerScheduler:
-        instance = cls.from_settings(crawler.settings)
-        instance.stats = crawler.stats
-        return instance  # type: ignore[no-any-return]
 
     def enqueue_request(self, request: Request) -> bool:
         if request.meta.get(LOCAL_META_KEY):
@@ -616,6 +611,7 @@ def run_worker(
         options, redis_url=url, until_idle=until_idle, idle_seconds=idle_seconds
     )
     settings = crawl_settings(options)
+    check_rsshub_instance(settings)  # a bad one would fail every route source it leases
     database_url = settings.get("ARCHIVER_DATABASE_URL")
     if database_url.startswith("sqlite"):
         SqliteGuard(server, RedisKeys(settings.get("ARCHIVER_REDIS_PREFIX"))).check()

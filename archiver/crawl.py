@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from scrapy.settings import Settings
 
 from archiver.errors import ArchiverError, ConfigurationError
-from archiver.rsshub import is_route, normalize_route, resolve_route
+from archiver.rsshub import check_instance, is_route, normalize_route, resolve_route
 from archiver.storage.db import resolve_database_url
 from archiver.storage.repository import Archive, RunRecord
 
@@ -99,6 +99,14 @@ def check_source_url(url: str) -> str:
     return url
 
 
+def check_rsshub_instance(settings: Settings) -> None:
+    """A ConfigurationError when ``ARCHIVER_RSSHUB_URL`` is no http(s) URL."""
+    try:
+        check_instance(settings.get("ARCHIVER_RSSHUB_URL"))
+    except ValueError as exc:
+        raise ConfigurationError(str(exc)) from exc
+
+
 def rsshub_url(settings: Settings, route: str) -> str:
     """The URL that fetches the RSSHub *route* from the instance ``ARCHIVER_RSSHUB_URL``;
     a ConfigurationError when that setting is no URL."""
@@ -164,9 +172,8 @@ def run_crawl(options: CrawlOptions) -> CrawlResult:
             raise ConfigurationError(str(exc)) from exc
     check_timezone(options.timezone)
     settings = crawl_settings(options)
-    routes = [u for u in [*options.urls, *(s.url for s in options.sources)] if is_route(u)]
-    if routes:
-        rsshub_url(settings, routes[0])  # a bad ARCHIVER_RSSHUB_URL fails before any fetch
+    if any(is_route(u) for u in [*options.urls, *(s.url for s in options.sources)]):
+        check_rsshub_instance(settings)  # before any fetch
     # Open (and create or upgrade) the archive first, so a bad URL fails before any fetch.
     archive = Archive(settings.get("ARCHIVER_DATABASE_URL"))
     try:

@@ -12,7 +12,7 @@ parameters (RSSHub's access ``key``) are added to every route's own (``limit``, 
 
 from __future__ import annotations
 
-from urllib.parse import parse_qsl, quote_plus, urlencode, urlsplit, urlunsplit
+from urllib.parse import SplitResult, parse_qsl, quote_plus, urlencode, urlsplit, urlunsplit
 
 SCHEME = "rsshub"
 DEFAULT_INSTANCE = "https://rsshub.app"
@@ -41,16 +41,23 @@ def resolve_route(url: str, instance: str | None = None) -> str:
     """The URL that fetches the route *url* from *instance* (``ARCHIVER_RSSHUB_URL``;
     :data:`DEFAULT_INSTANCE` when empty). Raises ValueError for a bad route or instance."""
     route = urlsplit(normalize_route(url))
-    base = urlsplit((instance or DEFAULT_INSTANCE).strip())
-    if base.scheme.lower() not in ("http", "https") or not base.netloc:
-        raise ValueError(
-            f"ARCHIVER_RSSHUB_URL {instance!r} is not an http(s) URL of an RSSHub instance"
-        )
+    base = check_instance(instance)
     query = parse_qsl(route.query, keep_blank_values=True)
     given = {name for name, _ in query}
     query += [(k, v) for k, v in parse_qsl(base.query, keep_blank_values=True) if k not in given]
     path = base.path.rstrip("/") + route.path
     return urlunsplit((base.scheme.lower(), base.netloc, path, urlencode(query), ""))
+
+
+def check_instance(instance: str | None) -> SplitResult:
+    """The parts of the instance URL (:data:`DEFAULT_INSTANCE` when empty); a ValueError
+    naming ``ARCHIVER_RSSHUB_URL`` when it is no http(s) URL."""
+    base = urlsplit((instance or DEFAULT_INSTANCE).strip())
+    if base.scheme.lower() not in ("http", "https") or not base.netloc:
+        raise ValueError(
+            f"ARCHIVER_RSSHUB_URL {instance!r} is not an http(s) URL of an RSSHub instance"
+        )
+    return base
 
 
 def without_secrets(url: str, instance: str | None) -> str:

@@ -101,19 +101,14 @@ def probe_source(url: str, timeout: float = 20) -> Probe:
 
 def _probe_sitemap(body: bytes, url: str) -> Probe | None:
     """A sitemap (or a robots.txt naming sitemaps), with the number of entries it lists."""
-    from archiver.sitemaps import parse_robots, parse_sitemap, sniff_sitemap, unzip_sitemap
+    from archiver.sitemaps import read_sitemap
 
+    robots = urlsplit(url).path.endswith("/robots.txt")
     try:
-        unzipped = unzip_sitemap(body, max_size=PROBE_MAX_BYTES)
-        if sniff_sitemap(unzipped) is not None:
-            sitemap = parse_sitemap(unzipped, url)
-        elif urlsplit(url).path.endswith("/robots.txt"):
-            sitemap = parse_robots(unzipped, url)
-            if not sitemap.entries:
-                return None
-        else:
-            return None
+        sitemap = read_sitemap(body, url, max_size=PROBE_MAX_BYTES, robots=robots)
     except FeedParseError:
+        return None
+    if sitemap is None:
         return None
     return Probe(kind="sitemap", title=None, entries=len(sitemap.entries))
 

@@ -22,9 +22,12 @@ logger = logging.getLogger(__name__)
 __all__ = [
     "ParsedSitemap",
     "SitemapEntry",
+    "merged",
     "newest_first",
+    "newest_first_key",
     "parse_robots",
     "parse_sitemap",
+    "read_sitemap",
     "sniff_sitemap",
     "unzip_sitemap",
 ]
@@ -227,12 +230,44 @@ def parse_robots(body: bytes, url: str) -> ParsedSitemap:
     return ParsedSitemap(kind="robots", entries=[e for e in entries if e.url.strip()])
 
 
+def newest_first_key(entry: SitemapEntry) -> tuple[int, float]:
+    """Sort key: dated entries newest first, then undated ones (``sorted`` keeps their
+    order)."""
+    date = entry.date
+    return (0, -date.timestamp()) if date is not None else (1, 0.0)
+
+
 def newest_first(entries: Iterable[SitemapEntry]) -> list[SitemapEntry]:
     """Entries by :attr:`SitemapEntry.date`, newest first; undated ones after, in order."""
-    listed = list(entries)
-    dated = sorted(
-        (e for e in listed if e.date is not None),
-        key=lambda e: e.date,  # type: ignore[arg-type,return-value]  # filtered above
-        reverse=True,
+    return sorted(entries, key=newest_first_key)
+
+
+def merged(known: SitemapEntry, other: SitemapEntry) -> SitemapEntry:
+    """One page listed twice (a urlset and a news sitemap): the newest date, every detail."""
+    newest = known if (other.date is None or (known.date and known.date >= other.date)) else other
+    oldest = other if newest is known else known
+    return SitemapEntry(
+        url=newest.url,
+        lastmod_raw=newest.lastmod_raw or oldest.lastmod_raw,
+        lastmod=newest.lastmod or oldest.lastmod,
+        news_title=newest.news_title or oldest.news_title,
+        news_published_raw=newest.news_published_raw or oldest.news_published_raw,
+        news_published=newest.news_published or oldest.news_published,
+        news_keywords=newest.news_keywords or oldest.news_keywords,
+        images=newest.images or oldest.images,
     )
-    return dated + [e for e in listed if e.date is None]
+
+
+def read_sitemap(
+    body: bytes, url: str, *, max_size: int = 0, robots: bool = False
+) -> ParsedSitemap | None:
+    """*body* as a sitemap (gzip or not) or, with *robots*, as a ``robots.txt`` naming
+    sitemaps; None when it is neither. ``FeedParseError`` for gzip data that cannot be
+    read, or a sitemap that cannot. Blocking (it may unzip megabytes): call it in a thread."""
+    body = unzip_sitemap(body, max_size=max_size)
+    if sniff_sitemap(body) is not None:
+        return parse_sitemap(body, url)
+    if robots:
+        listed = parse_robots(body, url)
+        return listed if listed.entries else None
+    return None

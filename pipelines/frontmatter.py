@@ -21,7 +21,7 @@ from archiver.normalize.text import (
     html_to_text,
     make_summary,
 )
-from archiver.normalize.urls import DEFAULT_TRACKING_PARAMS, article_identity, canonicalize_url
+from archiver.normalize.urls import article_identity, canonicalize_url, tracking_params
 from archiver.storage.repository import content_hash
 
 logger = logging.getLogger(__name__)
@@ -37,8 +37,7 @@ class FrontMatterPipeline:
 
     def __init__(self, *, crawler: Crawler) -> None:
         self.crawler = crawler
-        extra = crawler.settings.getlist("ARCHIVER_TRACKING_PARAMS")
-        self.tracking_params = (*DEFAULT_TRACKING_PARAMS, *extra)
+        self.tracking_params = tracking_params(crawler.settings.getlist("ARCHIVER_TRACKING_PARAMS"))
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> FrontMatterPipeline:

@@ -157,10 +157,10 @@ class StorePipeline:
         assert self.run_id is not None
         sources: dict[str, Any] = {}
         for url, outcome in self.outcomes.items():
-            _, sources[url] = await self._record_source(outcome)
+            sources[url] = await self._record_source(outcome)
         await self._finish_run(self.run_id, reason, sources, dict(self.counts))
 
-    async def _record_source(self, outcome: SourceOutcome) -> tuple[SourceRecord, dict[str, Any]]:
+    async def _record_source(self, outcome: SourceOutcome) -> dict[str, Any]:
         """Record how a source went (status, validators, next due time): its entry in the
         run's ``sources``."""
         assert self.archive is not None
@@ -190,7 +190,7 @@ class StorePipeline:
             gone=gone,
             moved_to=outcome.moved_to,
         )
-        return record, {
+        return {
             "name": record.name,
             "kind": outcome.kind,
             "status": outcome.status,
@@ -248,8 +248,9 @@ class WorkerStorePipeline(StorePipeline):
         self._settling: set[asyncio.Future[None]] = set()
         self._round_end: asyncio.Future[None] | None = None
         self._run_lock = asyncio.Lock()
-        crawler.signals.connect(self.item_finished, signal=signals.item_dropped)
-        crawler.signals.connect(self.item_finished, signal=signals.item_error)
+        # Every way out of the pipelines, once each: stored, dropped, or failed.
+        for finished in (signals.item_scraped, signals.item_dropped, signals.item_error):
+            crawler.signals.connect(self.item_finished, signal=finished)
         crawler.signals.connect(self.spider_idle, signal=signals.spider_idle)
 
     @classmethod
@@ -278,9 +279,7 @@ class WorkerStorePipeline(StorePipeline):
     async def process_item(self, item: Any) -> Any:
         if isinstance(item, ArticleItem):
             await self._ensure_run()
-        item = await super().process_item(item)
-        self.item_finished(item)
-        return item
+        return await super().process_item(item)
 
     def item_finished(self, item: Any, **kwargs: Any) -> None:
         """An item is through the pipelines (stored, dropped or failed)."""
@@ -302,7 +301,7 @@ class WorkerStorePipeline(StorePipeline):
             return
         try:
             await self._ensure_run()
-            _, self.round_sources[url] = await self._record_source(outcome)
+            self.round_sources[url] = await self._record_source(outcome)
         except Exception:  # one source's bookkeeping must not stop the worker
             logger.exception("Cannot record the outcome of %s", url)
         finally:

@@ -19,7 +19,7 @@ from archiver.crawl import SourceConfig, check_source_url
 from archiver.errors import FeedParseError, PageParseError
 from archiver.feeds import ParsedFeed, parse_feed
 from archiver.items import ArticleItem, MediaRef
-from archiver.normalize.urls import DEFAULT_TRACKING_PARAMS, canonicalize_url
+from archiver.normalize.urls import canonicalize_url, tracking_params
 from archiver.pages import parse_article_page
 from archiver.rsshub import hide_secrets, is_route, resolve_route, without_secrets
 from archiver.schedule import parse_cache_control, parse_retry_after
@@ -27,11 +27,10 @@ from archiver.signals import SourceOutcome, source_fetched
 from archiver.sitemaps import (
     ParsedSitemap,
     SitemapEntry,
+    merged,
     newest_first,
-    parse_robots,
-    parse_sitemap,
-    sniff_sitemap,
-    unzip_sitemap,
+    newest_first_key,
+    read_sitemap,
 )
 
 logger = logging.getLogger(__name__)
@@ -137,7 +136,7 @@ class FeedSpider(scrapy.Spider):
         self.max_pages = 1000
         self.max_sitemaps = 50
         self.max_sitemap_bytes = 0
-        self.tracking_params: tuple[str, ...] = DEFAULT_TRACKING_PARAMS
+        self.tracking_params: tuple[str, ...] = tracking_params()
         self.rsshub_instance: str | None = None
         """``ARCHIVER_RSSHUB_URL``: where sources given as RSSHub routes are fetched."""
 
@@ -148,8 +147,7 @@ class FeedSpider(scrapy.Spider):
         spider.max_pages = settings.getint("ARCHIVER_SITEMAP_MAX_PAGES", 1000)
         spider.max_sitemaps = settings.getint("ARCHIVER_SITEMAP_MAX_SITEMAPS", 50)
         spider.max_sitemap_bytes = settings.getint("DOWNLOAD_MAXSIZE", 0)
-        extra = settings.getlist("ARCHIVER_TRACKING_PARAMS")
-        spider.tracking_params = (*DEFAULT_TRACKING_PARAMS, *extra)
+        spider.tracking_params = tracking_params(settings.getlist("ARCHIVER_TRACKING_PARAMS"))
         spider.rsshub_instance = settings.get("ARCHIVER_RSSHUB_URL")
         return spider
 
@@ -339,22 +337,20 @@ class FeedSpider(scrapy.Spider):
     ) -> ParsedSitemap | None:
         """The response as a sitemap (gzip or not; also a root ``robots.txt`` naming
         sitemaps), or None when it is not one. Detection is by the root element, not the
-        URL. A gzip body that cannot be unzipped fails *outcome*."""
+        URL. A gzip body that cannot be unzipped fails *outcome*. Unzipped and read in a
+        thread, off the reactor."""
+        robots = root and urlsplit(response.url).path.endswith("/robots.txt")
         try:
-            body = unzip_sitemap(response.body, max_size=self.max_sitemap_bytes)
+            return await asyncio.to_thread(
+                read_sitemap,
+                response.body,
+                response.url,
+                max_size=self.max_sitemap_bytes,
+                robots=robots,
+            )
         except FeedParseError as exc:
             outcome.status, outcome.error = "failed", str(exc)
             return None
-        if sniff_sitemap(body) is not None:
-            try:
-                return await asyncio.to_thread(parse_sitemap, body, response.url)
-            except FeedParseError as exc:
-                outcome.status, outcome.error = "failed", str(exc)
-                return None
-        if root and urlsplit(response.url).path.endswith("/robots.txt"):
-            robots = parse_robots(body, response.url)
-            return robots if robots.entries else None
-        return None
 
     def follow_sitemap(
         self, crawl: SitemapCrawl, sitemap: ParsedSitemap, url: str, *, depth: int
@@ -371,7 +367,7 @@ class FeedSpider(scrapy.Spider):
                 if key is None:
                     continue
                 known = crawl.entries.get(key)
-                crawl.entries[key] = _merge_entries(known, entry) if known else entry
+                crawl.entries[key] = merged(known, entry) if known else entry
         elif depth >= MAX_SITEMAP_DEPTH:
             crawl.errors.append(f"{url}: sitemap indexes nested too deep; not followed")
         else:
@@ -437,9 +433,7 @@ class FeedSpider(scrapy.Spider):
         config = self.source_configs.get(crawl.source_url)
         archived = config.archived_pages if config else {}
         chosen: list[SitemapEntry] = []
-        for key, entry in sorted(
-            crawl.entries.items(), key=lambda pair: _newest_first_key(pair[1])
-        ):
+        for key, entry in sorted(crawl.entries.items(), key=lambda pair: newest_first_key(pair[1])):
             last_fetched = archived.get(key)
             if last_fetched is not None and (entry.date is None or entry.date <= last_fetched):
                 crawl.unchanged += 1
@@ -610,25 +604,3 @@ def describe_failure(failure: Failure) -> str:
 def _header(response: Response, name: str) -> str | None:
     value = response.headers.get(name)
     return value.decode("latin-1") if value else None
-
-
-def _newest_first_key(entry: SitemapEntry) -> tuple[int, float]:
-    """Sort key: dated entries newest first, then undated ones (sorted() keeps their order)."""
-    date = entry.date
-    return (0, -date.timestamp()) if date is not None else (1, 0.0)
-
-
-def _merge_entries(known: SitemapEntry, other: SitemapEntry) -> SitemapEntry:
-    """One page listed twice (a urlset and a news sitemap): the newest date, every detail."""
-    newest = known if (other.date is None or (known.date and known.date >= other.date)) else other
-    oldest = other if newest is known else known
-    return SitemapEntry(
-        url=newest.url,
-        lastmod_raw=newest.lastmod_raw or oldest.lastmod_raw,
-        lastmod=newest.lastmod or oldest.lastmod,
-        news_title=newest.news_title or oldest.news_title,
-        news_published_raw=newest.news_published_raw or oldest.news_published_raw,
-        news_published=newest.news_published or oldest.news_published,
-        news_keywords=newest.news_keywords or oldest.news_keywords,
-        images=newest.images or oldest.images,
-    )

@@ -53,13 +53,6 @@ class WorkerSpider(FeedSpider):
         crawler.signals.connect(spider.request_dropped, signal=signals.request_dropped)
         return spider
 
-    async def start(self) -> AsyncIterator[Request]:
-        if self.categories is None:
-            self.categories = self.settings.getlist("ARCHIVER_CATEGORIES")
-        nothing: tuple[Request, ...] = ()  # the claimer feeds the spider as sources come due
-        for request in nothing:
-            yield request
-
     # -- what requests carry -----------------------------------------------------------------
 
     def source_request(self, config: SourceConfig) -> Request:

@@ -612,3 +612,13 @@ def test_two_hosts_starting_together_cannot_both_share_a_sqlite_archive(
         assert f"workers on {holder} share this Redis" in refused[0]
     finally:
         client.close()
+
+
+def test_a_worker_with_a_bad_rsshub_instance_does_not_start(db_url: str, redis_url: str) -> None:
+    result = run_archiver(
+        "--db", db_url, "worker", "--redis", redis_url, env={"ARCHIVER_RSSHUB_URL": "nope"}
+    )  # fmt: skip
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines()[-1] == (
+        "Error: ARCHIVER_RSSHUB_URL 'nope' is not an http(s) URL of an RSSHub instance"
+    )

@@ -64,6 +64,14 @@ DEFAULT_TRACKING_PARAMS: tuple[str, ...] = (
     "ref_url",  # Twitter/X share tracking
 )
 
+
+def tracking_params(extra: Iterable[str] = ()) -> tuple[str, ...]:
+    """The parameters canonical URLs drop: the built-in list, then *extra* (the setting
+    ``ARCHIVER_TRACKING_PARAMS``). The spider's page keys and the front-matter's canonical
+    URLs must use the same, so both ask here."""
+    return (*DEFAULT_TRACKING_PARAMS, *extra)
+
+
 _UNUSABLE = frozenset(("undefined", "null", "none", "nil", "nan", "#", "about:blank", "false"))
 # A path segment with these names comes from a script that built a URL out of a missing value
 # ("https://www.jianshu.com/p/undefined"): the URL names no article.
