@@ -10,6 +10,7 @@ from urllib.parse import urlsplit
 from scrapy.crawler import Crawler
 
 from archiver.items import ArticleItem
+from archiver.normalize import read_html
 from archiver.normalize.dates import parse_date
 from archiver.normalize.images import choose_head_image
 from archiver.normalize.people import parse_authors
@@ -53,7 +54,8 @@ class FrontMatterPipeline:
         now = item.fetched_at or datetime.now(UTC)
         item.title = clean_title(item.title_raw, source_name=item.feed_title)
         item.authors = parse_authors(item.authors_raw)
-        item.content_text = html_to_text(item.content_html) or item.content_text_raw or None
+        body = read_html(item.content_html)  # read once: for its text, images and provenance
+        item.content_text = html_to_text(body) or item.content_text_raw or None
         item.language = detect_language(item.language_raw, item.content_text or item.title)
         published = parse_date(
             item.published_raw, timezone=item.source_timezone, language=item.language, now=now
@@ -78,11 +80,11 @@ class FrontMatterPipeline:
         item.summary = make_summary(item.summary_html, item.content_text)
         item.headimg, item.thumbnail = choose_head_image(
             media=item.media,
-            content_html=item.content_html,
+            content_html=body,
             base_url=item.base_url or item.url,
             og_image=item.og_image,
         )
-        origin = detect_origin(item.content_html, url=item.url, canonical_url=item.canonical_url)
+        origin = detect_origin(body, url=item.url, canonical_url=item.canonical_url)
         if origin is not None:
             item.origin, item.origin_url = origin.name, origin.url
         item.key = article_identity(

@@ -6,7 +6,6 @@ lone surrogates, broken markup) and keeps ``data-*`` attributes as written.
 
 from __future__ import annotations
 
-import functools
 import html
 import re
 from dataclasses import dataclass, field
@@ -263,19 +262,14 @@ def _defuse(markup: str) -> str:
     return markup
 
 
-def read_html(markup: str | None) -> Document:
-    """Read an HTML fragment or document; any text is accepted, nothing raises.
-
-    The same markup read again (an article's body: for its text, its head image and its
-    provenance) is not parsed again: the documents of the last few are kept, so the caller
-    must not change the one it gets."""
+def read_html(markup: str | Document | None) -> Document:
+    """Read an HTML fragment or document; any text is accepted, nothing raises. A body
+    already read (a ``Document``) is itself: the normalizers that take a body take either,
+    so a caller that needs several things of one body reads it once."""
+    if isinstance(markup, Document):
+        return markup
     if not isinstance(markup, str) or not markup:
         return Document()
-    return _read_html(markup)
-
-
-@functools.lru_cache(maxsize=8)
-def _read_html(markup: str) -> Document:
     markup = _defuse(scrub(markup[:MAX_HTML_CHARS]))
     reader = _BodyReader()
     try:

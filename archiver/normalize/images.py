@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from urllib.parse import SplitResult, unquote, urljoin, urlsplit
 
 from archiver.items import MediaRef
-from archiver.normalize._html import ImageTag, read_html
+from archiver.normalize._html import Document, ImageTag, read_html
 from archiver.normalize._safe import never_raises, scrub
 
 # Services that serve stand-in pictures: never an article's own image.
@@ -165,7 +165,7 @@ def _is_decoration(image: ImageTag) -> bool:
     return bool(re.search(r"emoji|wp-smiley|avatar|icon|tracking|pixel", classes))
 
 
-def body_image_urls(content_html: str | None, base_url: str | None) -> list[str]:
+def body_image_urls(content_html: str | Document | None, base_url: str | None) -> list[str]:
     """The absolute URLs of the body's meaningful images, in document order, no repeats.
 
     Each image's real address is taken from lazy-loading attributes (``data-src``...) before
@@ -234,7 +234,7 @@ def _best_media(
 def choose_head_image(
     *,
     media: Sequence[MediaRef],
-    content_html: str | None,
+    content_html: str | Document | None,
     base_url: str | None,
     og_image: str | None = None,
 ) -> tuple[str | None, str | None]:

@@ -230,7 +230,7 @@ def _origin_fallback(content_html: str | None, **_: object) -> Origin | None:
 
 @never_raises(_origin_fallback)
 def detect_origin(
-    content_html: str | None, *, url: str | None, canonical_url: str | None
+    content_html: str | Document | None, *, url: str | None, canonical_url: str | None
 ) -> Origin | None:
     """The original publisher of a re-published article, or None when it is the source's own.
 
@@ -239,7 +239,7 @@ def detect_origin(
     ``canonical_url`` on another site than ``url`` (``evidence="canonical-host"``, the
     canonical host as name). Feed proxies (FeedBurner) do not count as the article's site.
     """
-    document = read_html(content_html) if isinstance(content_html, str) else Document()
+    document = read_html(content_html)
     indices = _edge_blocks(document)
     own_site = site_of(url)
     origin = _from_notes(document, indices, own_site)

@@ -7,7 +7,7 @@ import re
 import unicodedata
 from collections.abc import Iterable
 
-from archiver.normalize._html import read_html
+from archiver.normalize._html import Document, read_html
 from archiver.normalize._safe import collapse, fold, never_raises, scrub
 
 # -- titles --
@@ -119,7 +119,7 @@ def clean_title(
 
 
 @never_raises(lambda html_text: "")
-def html_to_text(html_text: str | None) -> str:
+def html_to_text(html_text: str | Document | None) -> str:
     """The plain text of a body, for search and summaries.
 
     Block elements (``p``, ``div``, ``li``, ``h1``..., ``br``) become line breaks, scripts,
