@@ -7,8 +7,9 @@ import os
 import subprocess
 import sys
 import tempfile
+import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -106,21 +107,52 @@ def run_archiver(
 
     It runs in a scratch directory unless *cwd* is given, so a default ``./media`` or
     ``./archive.db`` never lands in the repository. *env* adds environment variables."""
-    environment = {**os.environ, "PYTHONPATH": str(ROOT)}
-    environment.pop("ARCHIVER_DATABASE_URL", None)
-    environment.pop("ARCHIVER_MEDIA_DIR", None)
-    environment.update(env or {})
     completed = subprocess.run(
         [sys.executable, "-m", "archiver", *args],
         capture_output=True,
         stdin=subprocess.DEVNULL,
         text=True,
         cwd=cwd or _SCRATCH.name,
-        env=environment,
+        env=archiver_env(env),
         timeout=timeout,
         check=False,
     )
     return Result(completed.returncode, completed.stdout, completed.stderr)
+
+
+def start_archiver(
+    *args: str, cwd: Path | None = None, env: dict[str, str] | None = None
+) -> subprocess.Popen[str]:
+    """:func:`run_archiver` without waiting: the process, its output piped (as text)."""
+    return subprocess.Popen(
+        [sys.executable, "-m", "archiver", *args],
+        cwd=cwd or _SCRATCH.name,
+        env=archiver_env(env),
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+def wait_until(condition: Callable[[], object], timeout: float = 30, step: float = 0.1) -> bool:
+    """Poll *condition* until it holds or *timeout* seconds pass; whether it held."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() >= deadline:
+            return False
+        time.sleep(step)
+    return True
+
+
+def archiver_env(extra: dict[str, str] | None = None) -> dict[str, str]:
+    """The environment of a test's ``archiver`` process: this one, with the repository on
+    the path and no archive or media directory of the user's; *extra* on top."""
+    environment = {**os.environ, "PYTHONPATH": str(ROOT)}
+    environment.pop("ARCHIVER_DATABASE_URL", None)
+    environment.pop("ARCHIVER_MEDIA_DIR", None)
+    environment.update(extra or {})
+    return environment
 
 
 @pytest.fixture

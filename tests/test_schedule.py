@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 import time
@@ -25,7 +24,7 @@ from archiver.schedule import (
     parse_retry_after,
 )
 from archiver.storage.repository import Archive
-from tests.conftest import ROOT, run_archiver
+from tests.conftest import ROOT, run_archiver, start_archiver, wait_until
 
 
 @pytest.mark.parametrize(
@@ -280,25 +279,14 @@ def test_opml_import_and_export(mock_site: Any, db_url: str) -> None:
 
 
 def test_run_forever_stops_cleanly_on_sigterm(mock_site: Any, db_url: str) -> None:
-    import os
     import signal
 
     add_sources(db_url, mock_site)
-    process = subprocess.Popen(
-        [sys.executable, "-m", "archiver", "--db", db_url, "run", "--forever", "--no-images"],
-        cwd=ROOT,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        env={**os.environ, "PYTHONPATH": str(ROOT)},
-    )
+    process = start_archiver("--db", db_url, "run", "--forever", "--no-images")
     try:
         archive = Archive(db_url)
         try:
-            deadline = time.monotonic() + 60
-            while time.monotonic() < deadline and not [
-                r for r in archive.runs() if r.status != "running"
-            ]:
-                time.sleep(0.3)
+            wait_until(lambda: [r for r in archive.runs() if r.status != "running"], 60, 0.3)
             assert [r.command for r in archive.runs()] == ["run"]
         finally:
             archive.close()
@@ -401,21 +389,15 @@ def test_a_run_longer_than_its_leases_keeps_them(
         "--db", db_url, "sources", "add", slow, "--name", "slow", "--no-check", "--every", "1h"
     )  # fmt: skip
     assert added.returncode == 0, added.stderr
-    env = {**os.environ, "PYTHONPATH": str(ROOT), "ARCHIVER_LEASE_SECONDS": "2"}
+    short = {"ARCHIVER_LEASE_SECONDS": "2"}
     mock_site.reset_log()
-    first = subprocess.Popen(
-        [sys.executable, "-m", "archiver", "--db", db_url, "run", "--source", "slow",
-         "--no-images"],
-        env=env, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-    )  # fmt: skip
+    first = start_archiver(
+        "--db", db_url, "run", "--source", "slow", "--no-images", cwd=tmp_path, env=short
+    )
     try:
-        deadline = time.monotonic() + 30
-        while not mock_site.requests("/feeds/rss2.xml") and time.monotonic() < deadline:
-            time.sleep(0.1)  # the first run is fetching: its leases run out in 2 s
-        time.sleep(2.5)
-        second = run_archiver(
-            "--db", db_url, "run", "--source", "slow", env={"ARCHIVER_LEASE_SECONDS": "2"}
-        )
+        wait_until(lambda: mock_site.requests("/feeds/rss2.xml"))  # the first run is fetching
+        time.sleep(2.5)  # past its first leases of 2 s
+        second = run_archiver("--db", db_url, "run", "--source", "slow", env=short)
         assert second.returncode == 0, second.stderr
         assert "every chosen source is being crawled by another run" in second.stdout
         assert first.poll() is None  # the first run is still at it

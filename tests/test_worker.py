@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import ROOT, run_archiver
+from tests.conftest import ROOT, archiver_env, run_archiver, start_archiver, wait_until
 
 FEEDS = ["/feeds/rss2.xml", "/feeds/atom10.xml", "/feeds/jsonfeed11.json"]
 SITEMAP = "/sitemap.xml"
@@ -57,22 +57,11 @@ def start_worker(
     media: Path | None = None,
     extra_env: dict[str, str] | None = None,
 ) -> subprocess.Popen[str]:
-    env = {**os.environ, "PYTHONPATH": str(ROOT), "ARCHIVER_REDIS_PREFIX": prefix}
-    env.update(extra_env or {})
-    env.pop("ARCHIVER_DATABASE_URL", None)
-    env.pop("ARCHIVER_MEDIA_DIR", None)
-    command = [sys.executable, "-m", "archiver", "--db", db]
-    if media is not None:
-        command += ["--media", str(media)]
-    return subprocess.Popen(
-        [*command, "worker", "--redis", redis_url, *args],
-        cwd=cwd,
-        env=env,
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    options = ["--db", db, *(["--media", str(media)] if media is not None else [])]
+    return start_archiver(
+        *options, "worker", "--redis", redis_url, *args,
+        cwd=cwd, env={"ARCHIVER_REDIS_PREFIX": prefix, **(extra_env or {})},
+    )  # fmt: skip
 
 
 def finish(process: subprocess.Popen[str], timeout: float = 90) -> tuple[int, str, str]:
@@ -242,11 +231,8 @@ def test_sigterm_stops_a_worker_cleanly_and_releases_its_leases(
     assert added.returncode == 0, added.stderr
     worker = start_worker(db_url, redis_url, redis_prefix, "--no-images", cwd=tmp_path)
     try:
-        deadline = time.monotonic() + 30
         held = "select count(*) from sources where lease_owner is not null"
-        while time.monotonic() < deadline and sql(db_url, held) != [(1,)]:
-            time.sleep(0.2)
-        assert sql(db_url, held) == [(1,)], "the worker leased the source"
+        assert wait_until(lambda: sql(db_url, held) == [(1,)], step=0.2), "the source is leased"
         time.sleep(0.5)  # its feed is being fetched
         worker.send_signal(signal.SIGTERM)
         returncode, stdout, stderr = finish(worker, timeout=30)
@@ -281,9 +267,7 @@ def test_a_worker_keeps_the_leases_of_a_source_that_takes_long(
         extra_env=short,
     )  # fmt: skip
     try:
-        deadline = time.monotonic() + 30
-        while not mock_site.requests("/feeds/rss2.xml") and time.monotonic() < deadline:
-            time.sleep(0.1)
+        wait_until(lambda: mock_site.requests("/feeds/rss2.xml"))
         time.sleep(2.5)  # past the lease the worker took
         other = run_archiver("--db", db_url, "run", "--source", "slow", env=short)
         assert other.returncode == 0, other.stderr
@@ -328,8 +312,7 @@ BLOCK_SCRAPY_REDIS = "import sys; sys.modules['scrapy_redis'] = None; "
 
 
 def test_without_the_extra_crawl_works_and_worker_names_it(tmp_path: Path) -> None:
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    env.pop("ARCHIVER_DATABASE_URL", None)
+    env = archiver_env()
 
     def cli(*args: str) -> subprocess.CompletedProcess[str]:
         code = BLOCK_SCRAPY_REDIS + f"from archiver.cli import cli; cli({list(args)!r})"
@@ -432,10 +415,9 @@ def test_a_sqlite_archive_is_refused_to_a_second_machine(
         client.set(RedisKeys(redis_prefix).sqlite_host, "another-machine", ex=60)
     finally:
         client.close()
-    env = {**os.environ, "PYTHONPATH": str(ROOT), "ARCHIVER_REDIS_PREFIX": redis_prefix}
-    result = subprocess.run(
-        [sys.executable, "-m", "archiver", "--db", db_url, "worker", "--redis", redis_url],
-        capture_output=True, text=True, env=env, check=False, timeout=60,
+    result = run_archiver(
+        "--db", db_url, "worker", "--redis", redis_url,
+        env={"ARCHIVER_REDIS_PREFIX": redis_prefix}, timeout=60,
     )  # fmt: skip
     assert result.returncode == 2
     assert "workers on another-machine share this Redis with a SQLite archive" in result.stderr
@@ -535,9 +517,7 @@ def test_a_source_whose_recording_fails_is_released_and_leased_again(
     mock_site.reset_log()
     worker = start_worker(db_url, redis_url, redis_prefix, "--no-images", cwd=tmp_path)
     try:
-        deadline = time.monotonic() + 30
-        while len(mock_site.requests("/feeds/rss2.xml")) < 2 and time.monotonic() < deadline:
-            time.sleep(0.2)
+        wait_until(lambda: len(mock_site.requests("/feeds/rss2.xml")) >= 2, step=0.2)
         fetched = len(mock_site.requests("/feeds/rss2.xml"))
         worker.send_signal(signal.SIGTERM)
         returncode, _, stderr = finish(worker, timeout=30)
