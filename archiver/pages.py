@@ -530,6 +530,34 @@ def _first_time(element: _Element | None) -> str | None:
 # -- the entry point ---------------------------------------------------------------------------
 
 
+FEED_LINK_TYPES = (
+    "application/rss+xml",
+    "application/atom+xml",
+    "application/feed+json",
+    "application/json",
+    "application/rdf+xml",
+    "text/xml",
+    "application/xml",
+)
+"""Media types of the ``<link rel="alternate">`` a page announces its feed with."""
+
+
+def announced_feeds(body: bytes, url: str) -> list[str]:
+    """The feed URLs an HTML page names with ``<link rel="alternate">``, absolute, in
+    order, no repeats (what a crawl follows, and what ``sources add`` offers instead)."""
+    try:
+        document = lxml_html.fromstring(body)
+    except (ValueError, TypeError, etree.ParserError):
+        return []
+    found = []
+    for link in document.iterfind(".//link[@href]"):
+        rel = (link.get("rel") or "").lower().split()
+        media_type = (link.get("type") or "").split(";")[0].strip().lower()
+        if "alternate" in rel and media_type in FEED_LINK_TYPES:
+            found.append(urljoin(url, link.get("href") or ""))
+    return list(dict.fromkeys(found))
+
+
 def parse_article_page(
     body: bytes,
     url: str,

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 import os
-import re
 import signal
 import socket
 import subprocess
@@ -16,9 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from types import FrameType
-from urllib.parse import urljoin, urlsplit
-
-from lxml import etree  # type: ignore[import-untyped]  # lxml ships no type hints
+from urllib.parse import urlsplit
 
 from archiver import __version__
 from archiver.crawl import (
@@ -54,6 +51,7 @@ class Probe:
 def probe_source(url: str, timeout: float = 20) -> Probe:
     """Fetch *url* once and say what kind of source it is, or why it cannot be one."""
     from archiver.feeds import parse_feed
+    from archiver.pages import announced_feeds
 
     try:
         url = check_source_url(url)
@@ -84,16 +82,15 @@ def probe_source(url: str, timeout: float = 20) -> Probe:
     try:
         feed = parse_feed(body, final_url, content_type=content_type)
     except FeedParseError:
-        # Not a feed: an article page is a source too (an HTML page announcing a feed is
-        # not checked further here; its crawl follows the link).
+        # Not a feed: a page that announces one is not the source to add (a crawl would
+        # follow the link); any other article page is a source too.
+        announced = announced_feeds(body, final_url)
+        if announced:
+            raise ArchiverError(
+                f"{url} is a page that announces feeds; add one of them: " + ", ".join(announced)
+            ) from None
         page = _probe_page(body, final_url, content_type)
         if page is None:
-            announced = _announced_feeds(body, final_url)
-            if announced:
-                raise ArchiverError(
-                    f"{url} is a page that announces feeds; add one of them: "
-                    + ", ".join(announced)
-                ) from None
             raise
         return page
     return Probe(kind=feed.kind, title=feed.title, entries=len(feed.entries))
@@ -116,42 +113,11 @@ def _probe_sitemap(body: bytes, url: str) -> Probe | None:
 def _probe_page(body: bytes, url: str, content_type: str | None) -> Probe | None:
     from archiver.pages import parse_article_page
 
-    if _announces_feed(body):
-        return None
     try:
         item = parse_article_page(body, url, content_type=content_type)
     except PageParseError:
         return None
     return Probe(kind="page", title=item.title_raw, entries=1)
-
-
-def _announced_feeds(body: bytes, url: str) -> list[str]:
-    """The feed URLs an HTML page names with ``<link rel="alternate">``."""
-    from lxml import html
-
-    from spiders.feed import FEED_LINK_TYPES
-
-    try:
-        document = html.fromstring(body)
-    except (ValueError, TypeError, etree.ParserError):
-        return []
-    found = []
-    for link in document.iterfind(".//link[@href]"):
-        rel = (link.get("rel") or "").lower().split()
-        media_type = (link.get("type") or "").split(";")[0].strip().lower()
-        if "alternate" in rel and media_type in FEED_LINK_TYPES:
-            found.append(urljoin(url, link.get("href") or ""))
-    return list(dict.fromkeys(found))
-
-
-_FEED_LINK = re.compile(
-    rb"<link[^>]+(?:application/(?:rss|atom|rdf)\+xml|application/feed\+json)", re.IGNORECASE
-)
-
-
-def _announces_feed(body: bytes) -> bool:
-    """Whether an HTML page names a feed with ``<link rel=alternate>`` (a crawl follows it)."""
-    return _FEED_LINK.search(body, 0, 1 << 20) is not None
 
 
 def select_sources(

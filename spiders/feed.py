@@ -8,11 +8,11 @@ from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Self
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import urlsplit
 
 import scrapy
 from scrapy.crawler import Crawler
-from scrapy.http import Request, Response, TextResponse
+from scrapy.http import Request, Response
 from twisted.python.failure import Failure
 
 from archiver.crawl import SourceConfig, check_source_url
@@ -20,7 +20,7 @@ from archiver.errors import FeedParseError, PageParseError
 from archiver.feeds import ParsedFeed, parse_feed
 from archiver.items import ArticleItem, MediaRef
 from archiver.normalize.urls import canonicalize_url, tracking_params
-from archiver.pages import parse_article_page
+from archiver.pages import announced_feeds, parse_article_page
 from archiver.rsshub import hide_secrets, is_route, resolve_route, without_secrets
 from archiver.schedule import parse_cache_control, parse_retry_after
 from archiver.signals import SourceOutcome, source_fetched
@@ -35,15 +35,6 @@ from archiver.sitemaps import (
 
 logger = logging.getLogger(__name__)
 
-FEED_LINK_TYPES = (
-    "application/rss+xml",
-    "application/atom+xml",
-    "application/feed+json",
-    "application/json",
-    "application/rdf+xml",
-    "text/xml",
-    "application/xml",
-)
 
 FEED_KINDS = frozenset({"rss", "rdf", "atom", "json", "rsshub"})
 """Source kinds that are feeds: such a known source answering with an HTML page has failed."""
@@ -236,7 +227,7 @@ class FeedSpider(scrapy.Spider):
                 fetched_at=fetched_at,
             )
         except FeedParseError as exc:
-            discovered = self.discover_feeds(response)
+            discovered = announced_feeds(response.body, response.url)
             if discovered and not response.meta.get("discovered_from"):
                 for link in discovered[: self.MAX_DISCOVERED_FEEDS]:
                     logger.info("%s is a page; following its feed %s", source_url, link)
@@ -549,21 +540,6 @@ class FeedSpider(scrapy.Spider):
         self.report(outcome)
 
     # -- feeds -------------------------------------------------------------------------------
-
-    def discover_feeds(self, response: Response) -> list[str]:
-        """Feed URLs an HTML page announces with ``<link rel="alternate">``."""
-        if not isinstance(response, TextResponse):
-            return []
-        try:
-            links = response.xpath("//link[@href][contains(@rel, 'alternate')]")
-        except ValueError:  # not markup at all
-            return []
-        found = []
-        for link in links:
-            media_type = (link.attrib.get("type") or "").split(";")[0].strip().lower()
-            if media_type in FEED_LINK_TYPES:
-                found.append(urljoin(response.url, link.attrib["href"]))
-        return found
 
     def on_error(self, failure: Failure) -> None:
         """A source that could not be fetched at all: recorded, and the crawl goes on."""
