@@ -617,7 +617,7 @@ def import_posts(
             if parsed.item is None:
                 report.failed.append((parsed.path, parsed.error or "unreadable"))
                 continue
-            writer.add(parsed, parsed.item)
+            writer.add(parsed)
         writer.flush()
     return report
 
@@ -634,7 +634,10 @@ class _Writer:
         self.extras: list[dict[str, Any]] = []
         self.chars = 0
 
-    def add(self, parsed: _Parsed, item: ArticleItem) -> None:
+    def add(self, parsed: _Parsed) -> None:
+        """Add a post that was read (``parsed.item`` set); write the batch when it is full."""
+        item = parsed.item
+        assert item is not None
         report = self.report
         report.images_copied += parsed.copied
         report.images_remote += sum(1 for i in item.images if i.status == "skipped")
@@ -664,13 +667,13 @@ class _Writer:
         self.batch.clear()
         self.extras.clear()
         self.chars = 0
-        _collect_young()
+        gc.collect(1)  # the young generations, while the collector is paused
 
 
 @contextmanager
 def _collector_paused() -> Iterator[None]:
     """Python's cyclic garbage collector off for the import, the young generations
-    collected after each batch instead (:func:`_collect_young`): with thousands of posts
+    collected after each batch instead (``_Writer.flush``): with thousands of posts
     alive at once, its automatic full collections cost the writer a tenth of its time."""
     enabled = gc.isenabled()
     gc.disable()
@@ -679,10 +682,6 @@ def _collector_paused() -> Iterator[None]:
     finally:
         if enabled:
             gc.enable()
-
-
-def _collect_young() -> None:
-    gc.collect(1)
 
 
 def _source_name(archive: Archive, categories: Sequence[str], url: str) -> str | None:
