@@ -59,9 +59,19 @@ def archive(db_url: str) -> Iterator[Archive]:
 
 @pytest.fixture(scope="session")
 def postgres_server_url() -> str:
-    url = os.environ.get("ARCHIVER_TEST_POSTGRES_URL")
+    return _service_url("ARCHIVER_TEST_POSTGRES_URL", "PostgreSQL")
+
+
+@pytest.fixture(scope="session")
+def redis_url() -> str:
+    """The Redis the worker tests share (each under its own key prefix)."""
+    return _service_url("ARCHIVER_TEST_REDIS_URL", "Redis")
+
+
+def _service_url(variable: str, name: str) -> str:
+    url = os.environ.get(variable)
     if not url:
-        pytest.skip("set ARCHIVER_TEST_POSTGRES_URL to run the PostgreSQL tests")
+        pytest.skip(f"set {variable} to run the {name} tests")
     return url
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import signal
 import subprocess
 import sys
@@ -22,14 +21,6 @@ SITEMAP = "/sitemap.xml"
 SAME_PAGES = "/sitemaps/articles.xml.gz"
 """A second sitemap source listing pages of the first: the shared duplicate filter's work."""
 UNTIL_IDLE = ("--until-idle", "--idle-seconds", "0.5")
-
-
-@pytest.fixture
-def redis_url() -> str:
-    url = os.environ.get("ARCHIVER_TEST_REDIS_URL")
-    if not url:
-        pytest.skip("set ARCHIVER_TEST_REDIS_URL to run the Redis tests")
-    return url
 
 
 @pytest.fixture
