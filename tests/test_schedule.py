@@ -379,27 +379,41 @@ def test_an_rsshub_route_follows_its_instance(mock_site: Any, db_url: str) -> No
     )
 
 
-def test_a_run_longer_than_its_leases_keeps_them(
-    mock_site: Any, db_url: str, tmp_path: Path
-) -> None:
-    """Leases of 2 s, a feed that takes 6 s: the run renews them, so a run started after
-    they would have expired still finds the source taken, and the feed is fetched once."""
+SHORT_LEASES = {"ARCHIVER_LEASE_SECONDS": "2"}
+"""Leases of 2 s, for a feed that takes 6 s (``add_slow_source``)."""
+
+
+def add_slow_source(db_url: str, mock_site: Any) -> None:
+    """A scheduled source ``slow`` whose feed takes 6 s to answer; the request log emptied."""
     slow = mock_site.url("/feeds/rss2.xml?delay=6")
     added = run_archiver(
         "--db", db_url, "sources", "add", slow, "--name", "slow", "--no-check", "--every", "1h"
     )  # fmt: skip
     assert added.returncode == 0, added.stderr
-    short = {"ARCHIVER_LEASE_SECONDS": "2"}
     mock_site.reset_log()
+
+
+def check_slow_source_is_still_taken(db_url: str, mock_site: Any) -> None:
+    """Once the slow feed is being fetched and its first lease would have run out, a run
+    finds the source taken (its lease was renewed)."""
+    wait_until(lambda: mock_site.requests("/feeds/rss2.xml"))
+    time.sleep(2.5)  # past the first lease of 2 s
+    other = run_archiver("--db", db_url, "run", "--source", "slow", env=SHORT_LEASES)
+    assert other.returncode == 0, other.stderr
+    assert "every chosen source is being crawled by another run" in other.stdout
+
+
+def test_a_run_longer_than_its_leases_keeps_them(
+    mock_site: Any, db_url: str, tmp_path: Path
+) -> None:
+    """The run renews its leases, so a run started after they would have expired still
+    finds the source taken, and the feed is fetched once."""
+    add_slow_source(db_url, mock_site)
     first = start_archiver(
-        "--db", db_url, "run", "--source", "slow", "--no-images", cwd=tmp_path, env=short
+        "--db", db_url, "run", "--source", "slow", "--no-images", cwd=tmp_path, env=SHORT_LEASES
     )
     try:
-        wait_until(lambda: mock_site.requests("/feeds/rss2.xml"))  # the first run is fetching
-        time.sleep(2.5)  # past its first leases of 2 s
-        second = run_archiver("--db", db_url, "run", "--source", "slow", env=short)
-        assert second.returncode == 0, second.stderr
-        assert "every chosen source is being crawled by another run" in second.stdout
+        check_slow_source_is_still_taken(db_url, mock_site)
         assert first.poll() is None  # the first run is still at it
         out, err = first.communicate(timeout=60)
     finally:

@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 
 from tests.conftest import ROOT, archiver_env, run_archiver, start_archiver, wait_until
+from tests.test_schedule import SHORT_LEASES, add_slow_source, check_slow_source_is_still_taken
 
 FEEDS = ["/feeds/rss2.xml", "/feeds/atom10.xml", "/feeds/jsonfeed11.json"]
 SITEMAP = "/sitemap.xml"
@@ -244,25 +245,15 @@ def test_sigterm_stops_a_worker_cleanly_and_releases_its_leases(
 def test_a_worker_keeps_the_leases_of_a_source_that_takes_long(
     mock_site: Any, db_url: str, redis_url: str, redis_prefix: str, tmp_path: Path
 ) -> None:
-    """Leases of 2 s, a feed that takes 6 s: the worker renews its lease, so a run started
-    after it would have expired finds the source taken, and the feed is fetched once."""
-    slow = mock_site.url("/feeds/rss2.xml?delay=6")
-    added = run_archiver(
-        "--db", db_url, "sources", "add", slow, "--name", "slow", "--no-check", "--every", "1h"
-    )  # fmt: skip
-    assert added.returncode == 0, added.stderr
-    short = {"ARCHIVER_LEASE_SECONDS": "2"}
-    mock_site.reset_log()
+    """The worker renews its lease, so a run started after it would have expired finds the
+    source taken, and the feed is fetched once (as for run: test_schedule)."""
+    add_slow_source(db_url, mock_site)
     worker = start_worker(
         db_url, redis_url, redis_prefix, "--no-images", "--until-idle", cwd=tmp_path,
-        extra_env=short,
+        extra_env=SHORT_LEASES,
     )  # fmt: skip
     try:
-        wait_until(lambda: mock_site.requests("/feeds/rss2.xml"))
-        time.sleep(2.5)  # past the lease the worker took
-        other = run_archiver("--db", db_url, "run", "--source", "slow", env=short)
-        assert other.returncode == 0, other.stderr
-        assert "every chosen source is being crawled by another run" in other.stdout
+        check_slow_source_is_still_taken(db_url, mock_site)
         returncode, _, stderr = finish(worker)
     finally:
         if worker.poll() is None:
