@@ -138,16 +138,16 @@ end (Scrapy's own default is 1 GiB). Images have their own limit."""
 DOWNLOAD_WARNSIZE = 16 * 1024 * 1024
 AUTOTHROTTLE_ENABLED = True
 DOWNLOADER_MIDDLEWARES = {
-    "archiver.netguard.PrivateAddressGuard": 50,  # before robots.txt and everything else
+    "archiver.crawling.guard.PrivateAddressGuard": 50,  # before robots.txt and everything else
 }
 ARCHIVER_ALLOW_PRIVATE_ADDRESSES = os.environ.get("ARCHIVER_ALLOW_PRIVATE_ADDRESSES", "false")
 """``true``: fetch private, loopback and link-local addresses that a document of another host
-links to (``archiver.netguard``). Sources on such addresses are always crawled, with what
+links to (``archiver.crawling.guard``). Sources on such addresses are always crawled, with what
 they link to on their own host."""
 EXTENSIONS = {
     "scrapy.extensions.throttle.AutoThrottle": None,
-    "archiver.throttle.ConditionalAutoThrottle": 0,  # a 304 counts as a success
-    "archiver.leases.LeaseKeeper": 0,  # archiver run: its leases last as long as it does
+    "archiver.crawling.throttle.ConditionalAutoThrottle": 0,  # a 304 counts as a success
+    "archiver.crawling.leases.LeaseKeeper": 0,  # archiver run: its leases last as long as it does
 }
 AUTOTHROTTLE_START_DELAY = 0.25
 AUTOTHROTTLE_MAX_DELAY = 30

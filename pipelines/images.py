@@ -39,13 +39,13 @@ from scrapy.utils.datatypes import SequenceExclude
 from scrapy.utils.defer import deferred_from_coro, ensure_awaitable
 from twisted.internet.defer import Deferred
 
+from archiver.crawling.guard import LocalFileRefused, PrivateAddressRefused
 from archiver.errors import ArchiverError, ConfigurationError
 from archiver.items import ArticleItem, ImageRef, MediaRef
 from archiver.media import exceeds_pixel_limit, find_images, image_path, sniff_image
 from archiver.media._markup import absolute_http_url
 from archiver.media.paths import thumbnail_path
 from archiver.media.sniff import ImageInfo, describe_bytes
-from archiver.netguard import LocalFileRefused, PrivateAddressRefused
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable
@@ -128,7 +128,7 @@ class ImageFetch:
     """The image URL as the article names it (``ImageRef.url``)."""
     article_url: str
     source_url: str | None = None
-    """The article's source: its host is one the user asked for (``archiver.netguard``)."""
+    """The article's source: its host is one the user asked for (``archiver.crawling.guard``)."""
     tried: list[str] = field(default_factory=list)
     """Referer strategies tried so far, in order."""
     referers: list[str | None] = field(default_factory=list)

@@ -12,10 +12,10 @@ from typing import Any, TypeVar
 from scrapy import signals
 from scrapy.crawler import Crawler
 
+from archiver.crawling.policy import FetchHints
+from archiver.crawling.signals import SourceOutcome, source_fetched
 from archiver.errors import ArchiverError
 from archiver.items import ArticleItem
-from archiver.schedule import FetchHints
-from archiver.signals import SourceOutcome, source_fetched
 from archiver.storage.repository import Archive, SourceRecord
 
 logger = logging.getLogger(__name__)

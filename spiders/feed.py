@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import AsyncIterator, Iterator
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Self
 from urllib.parse import urlsplit
@@ -15,16 +14,17 @@ from scrapy.crawler import Crawler
 from scrapy.http import Request, Response
 from twisted.python.failure import Failure
 
-from archiver.crawl import SourceConfig, check_source_url
+from archiver.crawling.policy import parse_cache_control, parse_retry_after
+from archiver.crawling.runner import SourceConfig, check_source_url
+from archiver.crawling.signals import SourceOutcome, source_fetched
+from archiver.crawling.sitemaps import SitemapCrawl
 from archiver.errors import FeedParseError, PageParseError
-from archiver.feeds import ParsedFeed, parse_feed
 from archiver.items import ArticleItem, MediaRef
 from archiver.normalize.urls import canonicalize_url, tracking_params
-from archiver.pages import announced_feeds, parse_article_page
-from archiver.rsshub import hide_secrets, is_route, resolve_route, without_secrets
-from archiver.schedule import parse_cache_control, parse_retry_after
-from archiver.signals import SourceOutcome, source_fetched
-from archiver.sitemaps import (
+from archiver.readers.feeds import ParsedFeed, parse_feed
+from archiver.readers.pages import announced_feeds, parse_article_page
+from archiver.readers.rsshub import hide_secrets, is_route, resolve_route, without_secrets
+from archiver.readers.sitemaps import (
     ParsedSitemap,
     SitemapEntry,
     merged,
@@ -53,28 +53,6 @@ MAX_SITEMAP_DEPTH = 3
 
 MAX_REPORTED_FAILURES = 5
 """Failed pages named in a sitemap source's error text; the rest are counted."""
-
-
-@dataclass
-class SitemapCrawl:
-    """One sitemap source in flight: the sitemaps read, the pages listed, how the pages went."""
-
-    source_url: str
-    outcome: SourceOutcome
-    pending_sitemaps: int = 0
-    sitemaps: set[str] = field(default_factory=set)
-    """Every sitemap URL of the source met so far (an index naming itself is read once)."""
-    sitemaps_followed: int = 0
-    entries: dict[str, SitemapEntry] = field(default_factory=dict)
-    """Pages listed, by canonical URL (a page listed twice keeps its newest date)."""
-    errors: list[str] = field(default_factory=list)
-    """Problems with the sitemaps themselves."""
-    pending_pages: int = 0
-    archived: int = 0
-    failures: list[str] = field(default_factory=list)
-    unchanged: int = 0
-    left_out: int = 0
-    pages_requested: bool = False
 
 
 def split_urls(value: str | list[str] | tuple[str, ...] | None) -> list[str]:

@@ -10,17 +10,18 @@ from scrapy.crawler import Crawler
 from scrapy.http import Request, Response
 from twisted.python.failure import Failure
 
-from archiver.crawl import SourceConfig
+from archiver.crawling.runner import SourceConfig
+from archiver.crawling.signals import SourceOutcome
+from archiver.crawling.sitemaps import SitemapCrawl
 from archiver.items import ArticleItem
-from archiver.signals import SourceOutcome
-from archiver.sitemaps import SitemapEntry
-from spiders.feed import FeedSpider, SitemapCrawl
+from archiver.readers.sitemaps import SitemapEntry
+from spiders.feed import FeedSpider
 
 
 class WorkerSpider(FeedSpider):
     """``FeedSpider`` whose requests any worker may fetch, from scrapy-redis's shared queue.
 
-    It has no start requests: ``archiver.cluster.SourceClaimer`` leases due sources and
+    It has no start requests: ``archiver.crawling.workers.SourceClaimer`` leases due sources and
     hands them to ``source_request``. A request may be fetched by another process than the
     one that made it, so it carries what its callback needs, serializable (scrapy-redis
     pickles ``Request.to_dict``: callbacks are this spider's methods, meta holds plain
@@ -28,7 +29,7 @@ class WorkerSpider(FeedSpider):
     dict) and the lease as ``lease_owner``. A sitemap source's sitemaps stay in the process
     that read its root (``meta["archiver_local"]``; their bookkeeping lives there); its
     pages go to the shared queue, through the shared duplicate filter, and are counted in
-    Redis (``archiver.cluster.SharedSitemapPages``) so the worker that settles the last one
+    Redis (``archiver.crawling.workers.SharedSitemapPages``) so the worker that settles the last one
     reports the source.
     """
 
@@ -36,11 +37,11 @@ class WorkerSpider(FeedSpider):
     URLS_REQUIRED = False
 
     shared_pages: Any = None
-    """An ``archiver.cluster.SharedSitemapPages`` (set by ``from_crawler``)."""
+    """An ``archiver.crawling.workers.SharedSitemapPages`` (set by ``from_crawler``)."""
 
     @classmethod
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> Self:
-        from archiver.cluster import RedisKeys, SharedSitemapPages, connect_redis
+        from archiver.crawling.workers import RedisKeys, SharedSitemapPages, connect_redis
 
         spider = super().from_crawler(crawler, *args, **kwargs)
         settings = crawler.settings
@@ -60,7 +61,7 @@ class WorkerSpider(FeedSpider):
         self.source_configs[config.url] = config
         request = self.feed_request(config.url, source_url=config.url)
         if config.kind == "sitemap":
-            from archiver.cluster import LOCAL_META_KEY
+            from archiver.crawling.workers import LOCAL_META_KEY
 
             # Its archived pages are known here only; its sitemaps will be read here too.
             request.meta[LOCAL_META_KEY] = True
@@ -133,7 +134,7 @@ class WorkerSpider(FeedSpider):
     def follow_sitemap(
         self, crawl: SitemapCrawl, sitemap: Any, url: str, *, depth: int
     ) -> Iterator[Request]:
-        from archiver.cluster import LOCAL_META_KEY
+        from archiver.crawling.workers import LOCAL_META_KEY
 
         for request in super().follow_sitemap(crawl, sitemap, url, depth=depth):
             if request.callback == self.parse_sitemap:

@@ -326,7 +326,7 @@ def test_a_feed_larger_than_the_limit_is_refused_not_read(mock_site: Any, db_url
 def test_the_summary_counts_images_not_archived_and_not_due() -> None:
     from datetime import UTC, datetime
 
-    from archiver.crawl import CrawlResult, summary_line
+    from archiver.crawling.runner import CrawlResult, summary_line
     from archiver.storage.repository import RunRecord
 
     now = datetime(2026, 1, 1, tzinfo=UTC)

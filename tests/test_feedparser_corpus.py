@@ -1,4 +1,4 @@
-"""archiver.feeds against feedparser's own test corpus: same entries, same titles, no crash."""
+"""The feed reader against feedparser's own test corpus: same entries, same titles, no crash."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ import feedparser
 import pytest
 
 from archiver.errors import FeedParseError
-from archiver.feeds import ParsedFeed, parse_feed
+from archiver.readers.feeds import ParsedFeed, parse_feed
 
 CORPUS = Path(__file__).parent.parent.parent / "shared" / "corpora" / "feedparser"
 FEED_URL = "http://example.com/feed.xml"

@@ -1,4 +1,4 @@
-"""Tests for archiver.feeds: every format, exact content, URLs, encodings, broken input."""
+"""Tests for archiver.readers.feeds: every format, exact content, URLs, encodings, broken input."""
 
 from __future__ import annotations
 
@@ -12,8 +12,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from archiver.errors import FeedParseError
-from archiver.feeds import ParsedFeed, decode_document, parse_feed, sniff_feed_kind
 from archiver.items import MediaRef
+from archiver.readers.feeds import ParsedFeed, decode_document, parse_feed, sniff_feed_kind
 
 FEED_URL = "https://example.com/feeds/main.xml"
 FETCHED = datetime(2024, 5, 1, 12, 0, tzinfo=UTC)

@@ -9,7 +9,7 @@ import pytest
 from click.testing import CliRunner
 
 from archiver.cli import Context
-from archiver.cli_archive import export_command, import_command
+from archiver.cli.transfer import export_command, import_command
 from archiver.export.importer import import_posts, markdown_to_html, split_front_matter
 from archiver.export.site import export_site
 from archiver.storage.repository import Archive, SearchFilters

@@ -11,7 +11,7 @@ import pytest
 from scrapy.http import Request
 from scrapy.utils.test import get_crawler
 
-from archiver.netguard import (
+from archiver.crawling.guard import (
     LocalFileRefused,
     PrivateAddressGuard,
     PrivateAddressRefused,

@@ -1,4 +1,4 @@
-"""Reading article pages (archiver.pages): every extraction rule on inline pages, no network."""
+"""Reading article pages (archiver.readers.pages): every extraction rule on inline pages."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from scrapy.utils.test import get_crawler
 
 from archiver.errors import PageParseError
 from archiver.items import ArticleItem
-from archiver.pages import parse_article_page
+from archiver.readers.pages import parse_article_page
 from pipelines.frontmatter import FrontMatterPipeline
 from tests.mocksite.corpus import ARTICLES, ARTICLES_BY_SLUG, article_page, fidelity_bodies
 

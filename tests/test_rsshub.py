@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from archiver.rsshub import is_route, normalize_route, resolve_route
+from archiver.readers.rsshub import is_route, normalize_route, resolve_route
 
 
 @pytest.mark.parametrize(
@@ -59,7 +59,7 @@ def test_a_bad_instance_is_named(instance: str) -> None:
 
 
 def test_an_instance_key_is_taken_out_of_what_is_kept() -> None:
-    from archiver.rsshub import hide_secrets, without_secrets
+    from archiver.readers.rsshub import hide_secrets, without_secrets
 
     instance = "https://me.example/rsshub?key=s3cret"
     url = "https://me.example/rsshub/a/b?limit=5&key=s3cret"

@@ -11,9 +11,7 @@ from typing import Any
 
 import pytest
 
-from archiver.errors import ConfigurationError
-from archiver.opml import Subscription, parse_opml, write_opml
-from archiver.schedule import (
+from archiver.crawling.policy import (
     MAX_INTERVAL,
     MIN_INTERVAL,
     FetchHints,
@@ -23,6 +21,8 @@ from archiver.schedule import (
     parse_interval,
     parse_retry_after,
 )
+from archiver.errors import ConfigurationError
+from archiver.readers.opml import Subscription, parse_opml, write_opml
 from archiver.storage.repository import Archive
 from tests.conftest import ROOT, run_archiver, start_archiver, wait_until
 

@@ -14,12 +14,13 @@ from hypothesis import strategies as st
 from scrapy.http import Request
 from scrapy.utils.test import get_crawler
 
-from archiver.crawl import CrawlOptions, SourceConfig, with_archived_pages
+from archiver.crawling.runner import CrawlOptions, SourceConfig, with_archived_pages
+from archiver.crawling.scheduled import probe_source
+from archiver.crawling.signals import SourceOutcome, source_fetched
+from archiver.crawling.sitemaps import SitemapCrawl
 from archiver.errors import ArchiverError, FeedParseError
 from archiver.items import ArticleItem
-from archiver.scheduler import probe_source
-from archiver.signals import SourceOutcome, source_fetched
-from archiver.sitemaps import (
+from archiver.readers.sitemaps import (
     ParsedSitemap,
     SitemapEntry,
     newest_first,
@@ -28,7 +29,7 @@ from archiver.sitemaps import (
     sniff_sitemap,
 )
 from archiver.storage.repository import Archive
-from spiders.feed import FeedSpider, SitemapCrawl
+from spiders.feed import FeedSpider
 from tests.conftest import run_archiver
 
 SITEMAP = "https://example.com/sitemap.xml"

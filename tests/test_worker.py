@@ -105,7 +105,7 @@ def sitemap_pages(site: Any) -> list[str]:
     """The article pages the mock site's sitemaps list (paths)."""
     from urllib.parse import urlsplit
 
-    from archiver.sitemaps import parse_sitemap
+    from archiver.readers.sitemaps import parse_sitemap
 
     pages = []
     index = parse_sitemap(site.get(SITEMAP).body, site.url(SITEMAP))
@@ -324,11 +324,11 @@ def test_requests_survive_the_shared_queue(redis_url: str, redis_prefix: str) ->
     from scrapy.utils.test import get_crawler
     from scrapy_redis.queue import PriorityQueue
 
-    from archiver.cluster import REDIS_PARAMS, RedisKeys, WindowedDupeFilter, connect_redis
-    from archiver.crawl import SourceConfig
-    from archiver.signals import SourceOutcome
-    from archiver.sitemaps import SitemapEntry
-    from spiders.feed import SitemapCrawl
+    from archiver.crawling.runner import SourceConfig
+    from archiver.crawling.signals import SourceOutcome
+    from archiver.crawling.sitemaps import SitemapCrawl
+    from archiver.crawling.workers import REDIS_PARAMS, RedisKeys, WindowedDupeFilter, connect_redis
+    from archiver.readers.sitemaps import SitemapEntry
     from spiders.worker import WorkerSpider
 
     settings = {
@@ -390,7 +390,7 @@ def test_a_sqlite_archive_is_refused_to_a_second_machine(
 ) -> None:
     import redis
 
-    from archiver.cluster import RedisKeys
+    from archiver.crawling.workers import RedisKeys
 
     client = redis.Redis.from_url(redis_url)
     try:
@@ -410,7 +410,7 @@ def claimer_for(db_url: str, lease_seconds: int) -> Any:
     """A worker's ``SourceClaimer`` on *db_url*, without the crawl around it."""
     from scrapy.utils.test import get_crawler
 
-    from archiver.cluster import SourceClaimer
+    from archiver.crawling.workers import SourceClaimer
     from archiver.storage.repository import Archive
 
     crawler = get_crawler(
@@ -521,7 +521,7 @@ def test_two_hosts_starting_together_cannot_both_share_a_sqlite_archive(
     read and write (two machines starting together) is refused, not let through."""
     import redis
 
-    from archiver.cluster import RedisKeys, SqliteGuard
+    from archiver.crawling.workers import RedisKeys, SqliteGuard
     from archiver.errors import ConfigurationError
 
     class Interleaved:

@@ -95,7 +95,7 @@ class Source(Base):
     crawl_interval: Mapped[int | None] = mapped_column(Integer)
     """Seconds between scheduled crawls, as configured; None for sources only crawled ad hoc."""
     current_interval: Mapped[int | None] = mapped_column(Integer)
-    """The interval adapted to the source's activity and errors (see archiver.schedule)."""
+    """The interval adapted to the source's activity and errors (see archiver.crawling.policy)."""
     enabled: Mapped[bool] = mapped_column(Boolean, default=True)
     etag: Mapped[str | None] = mapped_column(String(512))
     last_modified: Mapped[str | None] = mapped_column(String(128))

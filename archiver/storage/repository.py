@@ -20,9 +20,9 @@ from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.sql.elements import ColumnElement
 
+from archiver.crawling.policy import FetchHints, next_due, next_interval
 from archiver.errors import ConfigurationError, DatabaseError, NotFoundError
 from archiver.items import ArticleItem, ImageRef
-from archiver.schedule import FetchHints, next_due, next_interval
 from archiver.storage.db import create_archive_engine, ensure_schema, first_line
 from archiver.storage.models import (
     Article,
@@ -245,7 +245,7 @@ class Archive:
     ) -> SourceRecord:
         """Remember how the last fetch of a source went, and when it is due again.
 
-        A scheduled source's interval adapts (archiver.schedule.next_interval): it backs off
+        A scheduled source's interval adapts (archiver.crawling.policy.next_interval): it backs off
         on errors and comes back sooner when entries arrive often; the feed's ttl,
         ``Cache-Control: max-age`` and ``Retry-After`` push the next crawl later. A source
         that is *gone* (HTTP 410) is taken off the schedule, as ``sources remove`` does; one

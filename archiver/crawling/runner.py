@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from scrapy.settings import Settings
 
 from archiver.errors import ArchiverError, ConfigurationError
-from archiver.rsshub import check_instance, is_route, normalize_route, resolve_route
+from archiver.readers.rsshub import check_instance, is_route, normalize_route, resolve_route
 from archiver.storage.db import resolve_database_url
 from archiver.storage.repository import Archive, RunRecord
 
@@ -151,7 +151,10 @@ def crawl_settings(options: CrawlOptions) -> Settings:
     overrides.update(options.settings)
     settings = project_settings(**overrides)
     if options.progress:
-        extensions = {**settings.getdict("EXTENSIONS"), "archiver.progress.ProgressReporter": 500}
+        extensions = {
+            **settings.getdict("EXTENSIONS"),
+            "archiver.crawling.progress.ProgressReporter": 500,
+        }
         settings.set("EXTENSIONS", extensions, priority="cmdline")
     if not settings.getbool("ARCHIVER_IMAGES_ENABLED"):
         pipelines = dict(settings.getdict("ITEM_PIPELINES"))
@@ -183,11 +186,9 @@ def run_crawl(options: CrawlOptions) -> CrawlResult:
 
     from scrapy.crawler import CrawlerProcess
 
-    from spiders.feed import FeedSpider
-
     started = time.monotonic()
     process = CrawlerProcess(settings)
-    crawler = process.create_crawler(FeedSpider)
+    crawler = process.create_crawler("feed")  # by name: spiders import the runner, never back
     process.crawl(
         crawler,
         url=list(options.urls),

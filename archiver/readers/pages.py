@@ -18,9 +18,9 @@ from lxml import etree  # type: ignore[import-untyped]  # lxml ships no type hin
 from lxml import html as lxml_html
 
 from archiver.errors import PageParseError
-from archiver.feeds import decode_document
 from archiver.items import ArticleItem
 from archiver.media._markup import absolute_http_url
+from archiver.readers.feeds import decode_document
 
 logger = logging.getLogger(__name__)
 

@@ -7,7 +7,7 @@ from typing import Any
 import click
 
 from archiver.cli import Context, filter_options, library_errors, pass_context
-from archiver.output import to_json
+from archiver.cli.output import to_json
 
 
 @click.command("export")

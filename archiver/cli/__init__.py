@@ -12,8 +12,8 @@ from typing import Any, TypeVar
 import click
 
 from archiver import __version__
+from archiver.cli.output import FORMATS, render, to_json
 from archiver.errors import ArchiverError, ConfigurationError
-from archiver.output import FORMATS, render, to_json
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -35,7 +35,7 @@ class Context:
 
     def crawl_options(self, *, images: bool) -> Any:
         """A crawl's options from the global flags: archive, media, verbosity, terminal."""
-        from archiver.crawl import CrawlOptions
+        from archiver.crawling.runner import CrawlOptions
 
         return CrawlOptions(
             urls=[],
@@ -193,7 +193,7 @@ def crawl(
     archiver crawl https://example.com/feed.xml file:///srv/feeds/local.xml
     archiver crawl rsshub:/36kr/news/latest --category 新媒体 --category 36kr
     """
-    from archiver.crawl import run_crawl, summary_line
+    from archiver.crawling.runner import run_crawl, summary_line
 
     options = ctx.crawl_options(images=not no_images)
     options.urls = [_as_url(u) for u in urls]
@@ -388,9 +388,9 @@ def sources_add(
     archiver sources add https://rsshub.app/36kr/news/latest --name 36kr --every 30m \\
         --category 新媒体 --category 36kr --category 资讯 --timezone Asia/Shanghai
     """
-    from archiver.crawl import check_source_url, check_timezone
-    from archiver.schedule import format_interval, parse_interval
-    from archiver.scheduler import probe_source
+    from archiver.crawling.policy import format_interval, parse_interval
+    from archiver.crawling.runner import check_source_url, check_timezone
+    from archiver.crawling.scheduled import probe_source
 
     try:
         url = check_source_url(_as_url(url))
@@ -439,7 +439,7 @@ def sources_list(ctx: Context, show_all: bool, fmt: str) -> None:
     \b
     archiver sources list --format json
     """
-    from archiver.schedule import format_interval
+    from archiver.crawling.policy import format_interval
 
     archive = ctx.archive()
     try:
@@ -483,9 +483,9 @@ def sources_import(ctx: Context, path: str, every: str) -> None:
     \b
     archiver sources import subscriptions.opml --every 2h
     """
-    from archiver.crawl import check_source_url
-    from archiver.opml import parse_opml
-    from archiver.schedule import parse_interval
+    from archiver.crawling.policy import parse_interval
+    from archiver.crawling.runner import check_source_url
+    from archiver.readers.opml import parse_opml
 
     interval = parse_interval(every)
     with click.open_file(path, "rb") as handle:
@@ -519,7 +519,7 @@ def sources_export(ctx: Context, show_all: bool) -> None:
     \b
     archiver sources export > subscriptions.opml
     """
-    from archiver.opml import Subscription, write_opml
+    from archiver.readers.opml import Subscription, write_opml
 
     archive = ctx.archive()
     try:
@@ -553,8 +553,8 @@ def run(
     * * * * *  cd /srv/archive && archiver run --due
     archiver run --forever          # for systemd or a container
     """
-    from archiver.crawl import summary_line
-    from archiver.scheduler import ForeverLoop, run_sources, select_sources
+    from archiver.crawling.runner import summary_line
+    from archiver.crawling.scheduled import ForeverLoop, run_sources, select_sources
 
     if sum((due, every, bool(names))) > 1:
         raise click.UsageError("give one of --due, --all and --source")
@@ -620,8 +620,8 @@ def worker(
     archiver --db postgresql://archiver@db/archive --media /mnt/media \\
         worker --redis redis://queue:6379/0
     """
-    from archiver.cluster import run_worker
-    from archiver.crawl import summary_line
+    from archiver.crawling.runner import summary_line
+    from archiver.crawling.workers import run_worker
 
     result = run_worker(
         ctx.crawl_options(images=not no_images),
@@ -673,7 +673,7 @@ def upgrade(ctx: Context) -> None:
 
 def _register_archive_commands() -> None:
     # export and import live in their own module, which imports this one's helpers.
-    from archiver.cli_archive import export_command, import_command
+    from archiver.cli.transfer import export_command, import_command
 
     cli.add_command(export_command)
     cli.add_command(import_command)

@@ -38,8 +38,8 @@ from urllib.parse import urlsplit
 from scrapy.exceptions import IgnoreRequest
 from scrapy.utils.asyncio import run_in_thread
 
-from archiver.rsshub import DEFAULT_INSTANCE
-from archiver.rsshub import SCHEME as RSSHUB_SCHEME
+from archiver.readers.rsshub import DEFAULT_INSTANCE
+from archiver.readers.rsshub import SCHEME as RSSHUB_SCHEME
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler

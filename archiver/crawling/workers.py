@@ -30,7 +30,7 @@ from scrapy.crawler import Crawler
 from scrapy.exceptions import DontCloseSpider
 from scrapy.http import Request
 
-from archiver.crawl import (
+from archiver.crawling.runner import (
     CrawlOptions,
     CrawlResult,
     SourceConfig,
@@ -38,12 +38,12 @@ from archiver.crawl import (
     crawl_settings,
     with_archived_pages,
 )
+from archiver.crawling.scheduled import lease_owner, source_config
 from archiver.errors import ArchiverError, ConfigurationError
-from archiver.scheduler import lease_owner, source_config
 from archiver.storage.repository import Archive, RunRecord
 
 if TYPE_CHECKING:
-    from spiders.feed import SitemapCrawl
+    from archiver.crawling.sitemaps import SitemapCrawl
 
 logger = logging.getLogger(__name__)
 
@@ -167,7 +167,7 @@ class RedisClient(_Redis):
         return super().from_url(url, **kwargs)
 
 
-REDIS_PARAMS = {"redis_cls": "archiver.cluster.RedisClient"}
+REDIS_PARAMS = {"redis_cls": "archiver.crawling.workers.RedisClient"}
 """scrapy-redis's ``REDIS_PARAMS`` for a worker."""
 
 
@@ -557,7 +557,7 @@ def worker_settings(
     options: CrawlOptions, *, redis_url: str, until_idle: bool, idle_seconds: float
 ) -> dict[str, Any]:
     """The Scrapy settings a worker adds to a crawl's."""
-    from archiver.crawl import project_settings
+    from archiver.crawling.runner import project_settings
 
     base = project_settings()
     prefix = base.get("ARCHIVER_REDIS_PREFIX") or "archiver"
@@ -572,12 +572,12 @@ def worker_settings(
     }
     extensions = {
         **base.getdict("EXTENSIONS"),
-        "archiver.cluster.SourceClaimer": 100,
-        "archiver.cluster.SqliteHeartbeat": 110,
+        "archiver.crawling.workers.SourceClaimer": 100,
+        "archiver.crawling.workers.SqliteHeartbeat": 110,
     }
     return {
-        "SCHEDULER": "archiver.cluster.WorkerScheduler",
-        "DUPEFILTER_CLASS": "archiver.cluster.WindowedDupeFilter",
+        "SCHEDULER": "archiver.crawling.workers.WorkerScheduler",
+        "DUPEFILTER_CLASS": "archiver.crawling.workers.WindowedDupeFilter",
         "SCHEDULER_PERSIST": True,
         "SCHEDULER_QUEUE_KEY": _percent_escaped(keys.requests),
         "SCHEDULER_DUPEFILTER_KEY": _percent_escaped(keys.dupefilter),
@@ -620,11 +620,9 @@ def run_worker(
 
     from scrapy.crawler import CrawlerProcess
 
-    from spiders.worker import WorkerSpider
-
     started = time.monotonic()
     process = CrawlerProcess(settings)
-    crawler = process.create_crawler(WorkerSpider)
+    crawler = process.create_crawler("feed-worker")  # by name, as run_crawl does
     process.crawl(crawler)
     process.start()
     seconds = time.monotonic() - started

@@ -18,7 +18,7 @@ from types import FrameType
 from urllib.parse import urlsplit
 
 from archiver import __version__
-from archiver.crawl import (
+from archiver.crawling.runner import (
     CrawlOptions,
     CrawlResult,
     SourceConfig,
@@ -28,7 +28,7 @@ from archiver.crawl import (
     run_crawl,
 )
 from archiver.errors import ArchiverError, ConfigurationError, FeedParseError, PageParseError
-from archiver.rsshub import is_route
+from archiver.readers.rsshub import is_route
 from archiver.storage.repository import Archive, SourceRecord
 
 logger = logging.getLogger(__name__)
@@ -50,8 +50,8 @@ class Probe:
 
 def probe_source(url: str, timeout: float = 20) -> Probe:
     """Fetch *url* once and say what kind of source it is, or why it cannot be one."""
-    from archiver.feeds import parse_feed
-    from archiver.pages import announced_feeds
+    from archiver.readers.feeds import parse_feed
+    from archiver.readers.pages import announced_feeds
 
     try:
         url = check_source_url(url)
@@ -98,7 +98,7 @@ def probe_source(url: str, timeout: float = 20) -> Probe:
 
 def _probe_sitemap(body: bytes, url: str) -> Probe | None:
     """A sitemap (or a robots.txt naming sitemaps), with the number of entries it lists."""
-    from archiver.sitemaps import read_sitemap
+    from archiver.readers.sitemaps import read_sitemap
 
     robots = urlsplit(url).path.endswith("/robots.txt")
     try:
@@ -111,7 +111,7 @@ def _probe_sitemap(body: bytes, url: str) -> Probe | None:
 
 
 def _probe_page(body: bytes, url: str, content_type: str | None) -> Probe | None:
-    from archiver.pages import parse_article_page
+    from archiver.readers.pages import parse_article_page
 
     try:
         item = parse_article_page(body, url, content_type=content_type)
@@ -156,7 +156,7 @@ def run_sources(
     options: CrawlOptions,
 ) -> tuple[list[SourceRecord], CrawlResult | None]:
     """Lease *sources* (for ``ARCHIVER_LEASE_SECONDS``, renewed while the crawl runs:
-    ``archiver.leases``), crawl those won in one Scrapy process, release the leases.
+    ``archiver.crawling.leases``), crawl those won in one Scrapy process, release the leases.
 
     Returns the sources skipped because another run holds them, and the crawl's result
     (None when nothing was left to crawl: then not a single request is made).
