@@ -430,7 +430,7 @@ def test_html_like_input_is_cut_exactly_or_said(pieces: list[str]) -> None:
         return
     serialized = any("serialized" in error for error in item.parse_errors)
     if item.content_html is not None and not serialized:
-        assert item.content_html in text.replace("\ufeff", "", 1) or not item.content_html
+        assert item.content_html in text.removeprefix("\ufeff") or not item.content_html
 
 
 def test_json_ld_depth_and_size_are_bounded() -> None:
