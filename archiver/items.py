@@ -82,6 +82,14 @@ class ArticleItem:
     """The site link of the feed the entry came from."""
     parse_errors: list[str] = field(default_factory=list)
     """Problems met while reading this entry or its feed (recorded, never fatal)."""
+    content_source: str | None = None
+    """Where ``content_html`` came from: ``feed``; for a page, ``page:extractor`` (the
+    extractor's main content), ``page:rule`` (a site rule's selectors) or ``page:body`` (the
+    page's body element as written)."""
+    provenance: dict[str, str] = field(default_factory=dict)
+    """Where each front-matter field came from, by field: ``feed``, ``page:json-ld``,
+    ``page:og``, ``page:meta``, ``page:microdata``, ``page:html``, ``page:extractor``,
+    ``page:htmldate``, ``page:rule`` or ``derived``."""
 
     # -- set by the crawl's configuration --
     source_categories: list[str] = field(default_factory=list)
