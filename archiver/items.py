@@ -82,6 +82,9 @@ class ArticleItem:
     """The site link of the feed the entry came from."""
     parse_errors: list[str] = field(default_factory=list)
     """Problems met while reading this entry or its feed (recorded, never fatal)."""
+    feed_content_html: str | None = None
+    """The feed's own body, byte for byte, when the page's replaced it in ``content_html``
+    (kept unless it is the summary, which ``summary_html`` keeps)."""
     content_source: str | None = None
     """Where ``content_html`` came from: ``feed``; for a page, ``page:extractor`` (the
     extractor's main content), ``page:rule`` (a site rule's selectors) or ``page:body`` (the

@@ -106,6 +106,8 @@ _VOID_TAGS = frozenset(
     )
 )
 _SPACES = re.compile(r"\s+")
+_SOFT_HYPHEN = "\u00ad"
+"""Where a line may break, written into words by hyphenating sites: not text to search."""
 
 
 @dataclass
@@ -153,7 +155,7 @@ class _BodyReader(HTMLParser):
     # -- text --
     def flush(self) -> None:
         if self._pieces:
-            line = _SPACES.sub(" ", "".join(self._pieces)).strip()
+            line = _SPACES.sub(" ", "".join(self._pieces).replace(_SOFT_HYPHEN, "")).strip()
             self._pieces = []
             if line:
                 self.document.blocks.append(line)
@@ -242,6 +244,7 @@ def _read_roughly(markup: str) -> Document:
     """The fallback when the parser gives up: regular expressions, text only."""
     text = _BREAK.sub("\n", _DROPPED_REGION.sub("", markup))
     text = html.unescape(_TAG.sub("", text))
+    text = text.replace(_SOFT_HYPHEN, "")
     lines = (_SPACES.sub(" ", line).strip() for line in scrub(text).split("\n"))
     return Document(blocks=[line for line in lines if line])
 

@@ -156,6 +156,7 @@ def _read_page(
     if not title and not (body_element is not None and visible_text(body_element)):
         raise PageParseError("not an article page: no title and no text")
     description = declared.description[1] if declared.description else None
+    published = declared.published or declared.time_element
     item = ArticleItem(
         url=url,
         source_url=url,
@@ -165,7 +166,7 @@ def _read_page(
         canonical_url=declared.canonical_url,
         title_raw=title,
         authors_raw=declared.authors[1] if declared.authors else [],
-        published_raw=declared.published[1] if declared.published else None,
+        published_raw=published[1] if published else None,
         updated_raw=declared.updated[1] if declared.updated else None,
         # A description is text: escaped, it reads as the markup summary_html is.
         summary_html=html.escape(description, quote=False) if description else None,
@@ -181,7 +182,7 @@ def _read_page(
             for name, value in (
                 ("title", declared.title),
                 ("authors", declared.authors),
-                ("published", declared.published),
+                ("published", published),
                 ("updated", declared.updated),
                 ("headimg", declared.image),
                 ("summary", declared.description),

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urljoin
 
+from archiver.normalize.dates import parse_date
 from archiver.readers.pages.body import visible_text
 
 _Element = Any
@@ -189,9 +190,23 @@ Declared = tuple[str, str]
 (``<title>``, ``<h1>``, ``<time>``, ``lang``, ``rel=author``)."""
 
 
-def first_declared(*candidates: tuple[str, str | None]) -> Declared | None:
-    """The first candidate ``(origin, value)`` that has a value."""
-    return next(((origin, value) for origin, value in candidates if value), None)
+def first_declared(
+    *candidates: tuple[str, str | None], readable: Callable[[str], bool] | None = None
+) -> Declared | None:
+    """The first candidate ``(origin, value)`` that has a value (that *readable* accepts)."""
+    return next(
+        (
+            (origin, value)
+            for origin, value in candidates
+            if value and (readable is None or readable(value))
+        ),
+        None,
+    )
+
+
+def _is_date(value: str) -> bool:
+    """Whether a declared date can be read: one that cannot gives way to the next place."""
+    return parse_date(value).value is not None
 
 
 @dataclass
@@ -201,6 +216,10 @@ class DeclaredMetadata:
     title: Declared | None = None
     authors: tuple[str, list[str]] | None = None
     published: Declared | None = None
+    """From JSON-LD, ``article:published_time``, microdata or another meta tag."""
+    time_element: Declared | None = None
+    """The first ``<time datetime>`` of the content, else of the page: the weakest sign of a
+    date, which the extractor's (htmldate's) reading of the page goes before."""
     updated: Declared | None = None
     image: Declared | None = None
     description: Declared | None = None
@@ -217,8 +236,9 @@ def read_declared(
     JSON-LD, microdata, ``<time datetime>``, ``<html lang>`` and ``<link rel=canonical>``.
 
     A publication date is taken from JSON-LD first, then ``article:published_time``, then
-    microdata, then the other meta tags, then the first ``<time>`` of the content (*content*),
-    then of the page; problems (unreadable JSON-LD) are added to *errors*."""
+    microdata, then the other meta tags (a value that cannot be read as a date gives way to
+    the next); the first ``<time>`` of the content (*content*), else of the page, is kept
+    apart. Problems (unreadable JSON-LD) are added to *errors*."""
     meta = _Meta(root)
     ld = _json_ld(root, errors)
     canonical: str | None = None
@@ -240,14 +260,17 @@ def read_declared(
             ("page:meta", meta.first(*_PUBLISHED_META)),
             ("page:microdata", _itemprop(root, "datePublished")),
             ("page:meta", meta.first(*_PUBLISHED_META_LATE)),
-            ("page:html", _first_time(content)),
-            ("page:html", _first_time(root)),
+            readable=_is_date,
+        ),
+        time_element=first_declared(
+            ("page:html", _first_time(content)), ("page:html", _first_time(root)), readable=_is_date
         ),
         updated=first_declared(
             ("page:json-ld", _ld_text(ld.get("dateModified"))),
             ("page:og", meta.first(*_MODIFIED_OG)),
             ("page:meta", meta.first(*_MODIFIED_META)),
             ("page:microdata", _itemprop(root, "dateModified")),
+            readable=_is_date,
         ),
         image=(image[0], urljoin(base_url, image[1])) if image else None,
         description=first_declared(

@@ -1,0 +1,1 @@
+"""Whole articles from their pages: when to fetch, extraction, per-site rules, the merge."""
