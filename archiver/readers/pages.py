@@ -20,7 +20,7 @@ from lxml import html as lxml_html
 from archiver.errors import PageParseError
 from archiver.items import ArticleItem
 from archiver.media._markup import absolute_http_url
-from archiver.readers.feeds import decode_document
+from archiver.readers.feeds.decoding import decode_document
 
 logger = logging.getLogger(__name__)
 
