@@ -304,9 +304,9 @@ def test_zone_for_language(language: str | None, zone: str | None) -> None:
 def test_every_zone_in_the_tables_exists() -> None:
     from zoneinfo import ZoneInfo
 
-    from archiver.normalize import dates
+    from archiver.normalize.dates import zones
 
-    for table in (dates._LANGUAGE_ZONES, dates._REGION_ZONES, dates._GENERIC_ZONES):
+    for table in (zones._LANGUAGE_ZONES, zones._REGION_ZONES, zones.GENERIC_ZONES):
         for name in table.values():
             ZoneInfo(name)
 
