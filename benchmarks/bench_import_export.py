@@ -25,7 +25,8 @@ from archiver.export.hexo import hexo_date, render_post
 from archiver.export.importer import import_posts
 from archiver.export.paths import hexo_title_name, safe_name
 from archiver.export.site import export_site
-from archiver.storage.repository import Archive, SearchFilters
+from archiver.storage.records import SearchFilters
+from archiver.storage.repository import Archive
 from benchmarks._synthetic import article_items
 
 

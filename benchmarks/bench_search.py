@@ -17,7 +17,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from archiver.storage.repository import Archive, SearchFilters
+from archiver.storage.records import SearchFilters
+from archiver.storage.repository import Archive
 from benchmarks._synthetic import SOURCES, article_items
 
 QUERIES = [

@@ -16,7 +16,8 @@ from archiver.crawling.policy import FetchHints
 from archiver.crawling.signals import SourceOutcome, source_fetched
 from archiver.errors import ArchiverError
 from archiver.items import ArticleItem
-from archiver.storage.repository import Archive, SourceRecord
+from archiver.storage.records import SourceRecord
+from archiver.storage.repository import Archive
 
 logger = logging.getLogger(__name__)
 

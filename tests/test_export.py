@@ -14,7 +14,8 @@ from archiver.export.hexo import BODY_END, BODY_START
 from archiver.export.paths import PathAllocator, safe_name, slugify
 from archiver.export.site import MANIFEST, export_site
 from archiver.items import ArticleItem, ImageRef
-from archiver.storage.repository import Archive, SearchFilters
+from archiver.storage.records import SearchFilters
+from archiver.storage.repository import Archive
 from tests.conftest import SHARED
 from tests.test_storage import make_item, store
 

@@ -12,7 +12,8 @@ from archiver.cli import Context
 from archiver.cli.transfer import export_command, import_command
 from archiver.export.importer import import_posts, markdown_to_html, split_front_matter
 from archiver.export.site import export_site
-from archiver.storage.repository import Archive, SearchFilters
+from archiver.storage.records import SearchFilters
+from archiver.storage.repository import Archive
 from tests.conftest import SHARED
 
 CORPUS = SHARED / "corpora" / "hexo_posts" / "source" / "_posts"

@@ -12,7 +12,8 @@ from click.testing import CliRunner
 from archiver.cli import cli
 from archiver.errors import ConfigurationError
 from archiver.items import ArticleItem
-from archiver.storage.repository import Archive, SearchFilters
+from archiver.storage.records import SearchFilters
+from archiver.storage.repository import Archive
 from archiver.storage.search import Term, highlight, parse_query, snippet
 from tests.test_storage import make_item, store
 

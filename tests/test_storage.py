@@ -13,7 +13,8 @@ from archiver.errors import ConfigurationError, DatabaseError, NotFoundError
 from archiver.items import ArticleItem, ImageRef
 from archiver.storage.db import create_archive_engine, current_revision, head_revision
 from archiver.storage.models import Article, Revision
-from archiver.storage.repository import Archive, SearchFilters
+from archiver.storage.records import SearchFilters
+from archiver.storage.repository import Archive
 
 
 def make_item(n: int = 1, **fields: object) -> ArticleItem:

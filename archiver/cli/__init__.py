@@ -75,7 +75,7 @@ def filter_options(function: F) -> F:
         until: str | None,
         **kwargs: Any,
     ) -> Any:
-        from archiver.storage.repository import SearchFilters
+        from archiver.storage.records import SearchFilters
 
         kwargs["filters"] = SearchFilters(
             source=source,

@@ -16,7 +16,8 @@ from scrapy.settings import Settings
 from archiver.errors import ArchiverError, ConfigurationError
 from archiver.readers.rsshub import check_instance, is_route, normalize_route, resolve_route
 from archiver.storage.db import resolve_database_url
-from archiver.storage.repository import Archive, RunRecord
+from archiver.storage.records import RunRecord
+from archiver.storage.repository import Archive
 
 logger = logging.getLogger(__name__)
 

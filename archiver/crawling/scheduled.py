@@ -29,7 +29,8 @@ from archiver.crawling.runner import (
 )
 from archiver.errors import ArchiverError, ConfigurationError, FeedParseError, PageParseError
 from archiver.readers.rsshub import is_route
-from archiver.storage.repository import Archive, SourceRecord
+from archiver.storage.records import SourceRecord
+from archiver.storage.repository import Archive
 
 logger = logging.getLogger(__name__)
 

@@ -40,7 +40,8 @@ from archiver.crawling.runner import (
 )
 from archiver.crawling.scheduled import lease_owner, source_config
 from archiver.errors import ArchiverError, ConfigurationError
-from archiver.storage.repository import Archive, RunRecord
+from archiver.storage.records import RunRecord
+from archiver.storage.repository import Archive
 
 if TYPE_CHECKING:
     from archiver.crawling.sitemaps import SitemapCrawl

@@ -10,9 +10,8 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Collection, Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any, Literal
+from typing import Any
 
 from sqlalchemy import Engine, Result, Select, delete, func, null, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
@@ -38,75 +37,14 @@ from archiver.storage.models import (
     Source,
     Tag,
 )
-
-StoreOutcome = Literal["new", "updated", "unchanged"]
-
-
-@dataclass(frozen=True)
-class StoreResult:
-    article_id: int
-    outcome: StoreOutcome
-
-
-@dataclass(frozen=True)
-class SourceRecord:
-    id: int
-    name: str
-    url: str
-    kind: str
-    categories: list[str]
-    timezone: str | None
-    title: str | None = None
-    crawl_interval: int | None = None
-    current_interval: int | None = None
-    enabled: bool = True
-    etag: str | None = None
-    last_modified: str | None = None
-    next_due_at: datetime | None = None
-    last_crawled_at: datetime | None = None
-    last_status: str | None = None
-    last_error: str | None = None
-    error_count: int = 0
-    fetch_url: str | None = None
-    """Where the source moved for good (a permanent redirect), fetched instead of ``url``."""
-
-    def as_dict(self) -> dict[str, Any]:
-        """The source as a listing's JSON object (times in ISO 8601 UTC)."""
-        row = asdict(self)
-        for key in ("next_due_at", "last_crawled_at"):
-            row[key] = _iso(row[key])
-        return row
-
-
-@dataclass
-class SearchFilters:
-    """What ``search`` and the exports select; every field narrows the result."""
-
-    query: str | None = None
-    source: str | None = None
-    category: str | None = None
-    author: str | None = None
-    since: datetime | None = None
-    until: datetime | None = None
-    limit: int | None = 50
-
-
-@dataclass
-class RunRecord:
-    id: int
-    command: str
-    status: str
-    started_at: datetime
-    finished_at: datetime | None
-    new: int
-    updated: int
-    unchanged: int
-    failed: int
-    not_modified: int
-    images: int
-    bytes: int
-    sources: dict[str, Any] = field(default_factory=dict)
-    error: str | None = None
+from archiver.storage.records import (
+    RunRecord,
+    SearchFilters,
+    SourceRecord,
+    StoreOutcome,
+    StoreResult,
+    iso_utc,
+)
 
 
 def content_hash(item: ArticleItem) -> str:
@@ -771,7 +709,7 @@ class Archive:
                     "canonical_url": article.canonical_url,
                     "guid": article.guid,
                     "guid_raw": article.guid_raw,
-                    "updated": _iso(article.updated),
+                    "updated": iso_utc(article.updated),
                     "tags": tags,
                     "summary": article.summary,
                     "summary_html": article.summary_html,
@@ -790,8 +728,8 @@ class Archive:
                     "content_hash": article.content_hash,
                     "base_url": article.raw.get("base_url") or article.url,
                     "date_flags": list(article.raw.get("date_flags") or []),
-                    "first_seen": _iso(article.first_seen),
-                    "last_seen": _iso(article.last_seen),
+                    "first_seen": iso_utc(article.first_seen),
+                    "last_seen": iso_utc(article.last_seen),
                     "revisions": revisions or 0,
                     "images": [_image_dict(link, image) for link, image in images],
                 }
@@ -825,8 +763,8 @@ class Archive:
                 "images_failed": failed_images or 0,
                 "revisions": count(Revision),
                 "runs": count(CrawlRun),
-                "oldest": _iso(session.scalar(select(func.min(Article.published)))),
-                "newest": _iso(session.scalar(select(func.max(Article.published)))),
+                "oldest": iso_utc(session.scalar(select(func.min(Article.published)))),
+                "newest": iso_utc(session.scalar(select(func.max(Article.published)))),
             }
 
     def create_all(self) -> None:
@@ -875,7 +813,7 @@ class Archive:
                             "canonical_url": article.canonical_url,
                             "guid": article.guid,
                             "guid_raw": article.guid_raw,
-                            "updated": _iso(article.updated),
+                            "updated": iso_utc(article.updated),
                             "tags": tags.get(article.id, []),
                             "summary": article.summary,
                             "summary_html": article.summary_html,
@@ -894,8 +832,8 @@ class Archive:
                             "content_hash": article.content_hash,
                             "base_url": article.raw.get("base_url") or article.url,
                             "date_flags": list(article.raw.get("date_flags") or []),
-                            "first_seen": _iso(article.first_seen),
-                            "last_seen": _iso(article.last_seen),
+                            "first_seen": iso_utc(article.first_seen),
+                            "last_seen": iso_utc(article.last_seen),
                             "images": images.get(article.id, []),
                             "raw": dict(article.raw or {}),
                             "source_info": {
@@ -1126,8 +1064,8 @@ class Archive:
             ):
                 by_source[name] = {
                     "articles": count,
-                    "oldest": _iso(oldest),
-                    "newest": _iso(newest),
+                    "oldest": iso_utc(oldest),
+                    "newest": iso_utc(newest),
                     "images": 0,
                     "image_bytes": 0,
                 }
@@ -1416,7 +1354,7 @@ def _summary(article: Article, categories: list[str]) -> dict[str, Any]:
         "id": article.id,
         "url": article.url,
         "title": article.title,
-        "published": _iso(article.published),
+        "published": iso_utc(article.published),
         "author": ", ".join(article.authors) if article.authors else None,
         "authors": list(article.authors),
         "source": article.source.name,
@@ -1441,7 +1379,7 @@ def _image_dict(link: ArticleImage, image: Image) -> dict[str, Any]:
         "status": image.status,
         "error": image.error,
         "failures": image.failures,
-        "last_attempt": _iso(image.last_attempt),
+        "last_attempt": iso_utc(image.last_attempt),
     }
 
 
@@ -1485,10 +1423,3 @@ def _run_record(run: CrawlRun) -> RunRecord:
         sources=dict(run.sources or {}),
         error=run.error,
     )
-
-
-def _iso(value: datetime | None) -> str | None:
-    """ISO 8601 in UTC with a ``Z``, the form every JSON listing uses."""
-    if value is None:
-        return None
-    return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
