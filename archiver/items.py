@@ -161,4 +161,4 @@ class ImageRef:
     failures: int = 0
     """Failed attempts in a row, this one included (``failed``, ``deferred``)."""
     last_attempt: datetime | None = None
-    """When the archive last tried to fetch it (as :meth:`Archive.known_image` tells)."""
+    """When the archive last tried to fetch it (as ``archive.images.known`` tells)."""

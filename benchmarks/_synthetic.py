@@ -1,5 +1,5 @@
 """A synthetic archive for the benchmarks: mixed Chinese and English articles, written
-through the storage layer (``Archive.store_articles``), deterministic for a given seed."""
+through the storage layer (``archive.bulk.store``), deterministic for a given seed."""
 
 from __future__ import annotations
 

@@ -25,7 +25,7 @@ from archiver.export.hexo import hexo_date, render_post
 from archiver.export.importer import import_posts
 from archiver.export.paths import hexo_title_name, safe_name
 from archiver.export.site import export_site
-from archiver.storage.repository import Archive, SearchFilters
+from archiver.storage import Archive, SearchFilters
 from benchmarks._synthetic import article_items
 
 
@@ -102,12 +102,12 @@ def main() -> None:
         again = import_posts(archive, [posts], media_dir=root / "m", workers=args.workers)
         elapsed = time.perf_counter() - started
         print(f"import again: {again.unchanged:,} unchanged in {elapsed:.1f}s")
-        ids = [row["id"] for row in archive.search(SearchFilters(limit=args.export))]
-        since = archive.article(ids[-1])["published"]
+        ids = [row["id"] for row in archive.articles.search(SearchFilters(limit=args.export))]
+        since = archive.articles.get(ids[-1])["published"]
         filters = SearchFilters(since=None if since is None else _when(since), limit=None)
         for attempt in ("first", "again"):
             started = time.perf_counter()
-            out = export_site(archive.export_articles(filters), root / "site", "hexo")
+            out = export_site(archive.articles.export(filters), root / "site", "hexo")
             elapsed = time.perf_counter() - started
             print(
                 f"export to hexo ({attempt}): {out.articles:,} articles in {elapsed:.1f}s "

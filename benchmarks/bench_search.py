@@ -2,7 +2,7 @@
 
     .venv/bin/python benchmarks/bench_search.py --size 1000000 --db /tmp/bench-search.db
 
-The archive is generated through the storage layer (``Archive.store_articles``) the first
+The archive is generated through the storage layer (``archive.bulk.store``) the first
 time and reused afterwards (``--size`` more articles are added only when it holds fewer).
 Prints p50/p95/max per query over ``--runs`` runs, after one warm-up run each.
 """
@@ -17,7 +17,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from archiver.storage.repository import Archive, SearchFilters
+from archiver.storage import Archive, SearchFilters
 from benchmarks._synthetic import SOURCES, article_items
 
 QUERIES = [
@@ -40,7 +40,7 @@ def fill(archive: Archive, size: int, batch_size: int = 2000) -> None:
         print(f"archive holds {have:,} articles")
         return
     ids = {
-        key: archive.ensure_source(
+        key: archive.sources.ensure(
             f"https://{key}.example.com/feed", kind="rss", name=key, categories=categories
         ).id
         for key, categories in SOURCES
@@ -50,10 +50,10 @@ def fill(archive: Archive, size: int, batch_size: int = 2000) -> None:
     for key, item in article_items(size - have, start=have):
         batch.append((item, ids[key], item.key or item.url))
         if len(batch) >= batch_size:
-            archive.store_articles(batch)
+            archive.bulk.store(batch)
             batch.clear()
     if batch:
-        archive.store_articles(batch)
+        archive.bulk.store(batch)
     elapsed = time.perf_counter() - started
     print(
         f"generated {size - have:,} articles in {elapsed:.0f}s ({(size - have) / elapsed:,.0f}/s)"
@@ -73,11 +73,11 @@ def main() -> None:
     print(f"{'query':<24} {'text':<28} {'hits':>5} {'p50 ms':>8} {'p95 ms':>8} {'max ms':>8}")
     for label, query in QUERIES:
         filters = SearchFilters(query=query, limit=args.limit)
-        hits = len(archive.search(filters))  # warm-up
+        hits = len(archive.articles.search(filters))  # warm-up
         times = []
         for _ in range(args.runs):
             started = time.perf_counter()
-            archive.search(filters)
+            archive.articles.search(filters)
             times.append((time.perf_counter() - started) * 1000)
         times.sort()
         p95 = times[max(0, int(len(times) * 0.95) - 1)]

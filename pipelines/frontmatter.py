@@ -23,7 +23,7 @@ from archiver.normalize.text import (
     make_summary,
 )
 from archiver.normalize.urls import article_identity, canonicalize_url, tracking_params
-from archiver.storage.repository import content_hash
+from archiver.storage.articles import content_hash
 
 logger = logging.getLogger(__name__)
 

@@ -71,21 +71,37 @@ REFERER_STRATEGIES = ("none", "article", "root")
 URL, the root of the image's own site. What worked is remembered per host."""
 
 
+class ArchivedImages(Protocol):
+    """``archive.images``, as far as the pipeline asks it."""
+
+    def known(self, url: str) -> ImageRef | None:
+        """The image archived from ``url`` (status ``cached``), or its recorded failure
+        (``failed``, with ``error``, ``failures`` and ``last_attempt``); None if never tried."""
+
+
+class HostPolicyBook(Protocol):
+    """``archive.host_policies``: the Referer strategy that worked, per image host."""
+
+    def all(self) -> dict[str, str]:
+        """The Referer strategy that worked, per image host."""
+
+    def save(self, host: str, strategy: str) -> None:
+        """Remember the Referer strategy that worked for ``host``."""
+
+
 class ImageArchive(Protocol):
-    """What the pipeline asks of the archive (``archiver.storage.repository.Archive``).
+    """What the pipeline asks of the archive (``archiver.storage.Archive``).
 
     Methods block; the pipeline calls them in a thread.
     """
 
-    def known_image(self, url: str) -> ImageRef | None:
-        """The image archived from ``url`` (status ``cached``), or its recorded failure
-        (``failed``, with ``error``, ``failures`` and ``last_attempt``); None if never tried."""
+    @property
+    def images(self) -> ArchivedImages:
+        """What was fetched of each image URL."""
 
-    def host_policies(self) -> dict[str, str]:
-        """The Referer strategy that worked, per image host."""
-
-    def save_host_policy(self, host: str, strategy: str) -> None:
-        """Remember the Referer strategy that worked for ``host``."""
+    @property
+    def host_policies(self) -> HostPolicyBook:
+        """What each image host wants for a Referer."""
 
     def close(self) -> None:
         """Release the connections."""
@@ -306,7 +322,7 @@ class ArticleImagesPipeline(FilesPipeline):
         Called once, in a thread. Returning None (no database) means every image is
         fetched and Referer strategies are remembered for this crawl only.
         """
-        from archiver.storage.repository import Archive
+        from archiver.storage import Archive
 
         try:
             # The store pipeline creates and upgrades the schema; opening without migrating
@@ -402,13 +418,13 @@ class ArticleImagesPipeline(FilesPipeline):
         async with self._policies_lock or contextlib.nullcontext():
             if not self._policies_loaded:
                 self._policies_loaded = True
-                loaded = await self._ask(self._archive.host_policies) or {}
+                loaded = await self._ask(self._archive.host_policies.all) or {}
                 self._policies = {**loaded, **self._policies}
 
     async def _archived(self, fetch: ImageFetch, info: MediaPipeline.SpiderInfo) -> FileInfo | None:
         if self._archive is None:
             return None
-        known = await self._ask(self._archive.known_image, fetch.url)
+        known = await self._ask(self._archive.images.known, fetch.url)
         if known is not None and known.status == "failed":
             self._failed_before[fetch.url] = known
             since = known.last_attempt
@@ -742,7 +758,7 @@ class ArticleImagesPipeline(FilesPipeline):
         self._policies[host] = strategy
         logger.info("Images from %s need Referer strategy %r", host, strategy)
         if self._archive is not None:
-            await self._ask(self._archive.save_host_policy, host, strategy)
+            await self._ask(self._archive.host_policies.save, host, strategy)
 
     async def _already_stored(self, path: str, info: MediaPipeline.SpiderInfo) -> bool:
         if path in self._stored:

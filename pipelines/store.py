@@ -16,7 +16,7 @@ from archiver.crawling.policy import FetchHints
 from archiver.crawling.signals import SourceOutcome, source_fetched
 from archiver.errors import ArchiverError
 from archiver.items import ArticleItem
-from archiver.storage.repository import Archive, SourceRecord
+from archiver.storage import Archive, SourceRecord
 
 logger = logging.getLogger(__name__)
 
@@ -73,7 +73,7 @@ class StorePipeline:
         """Open a ``crawl_runs`` row; its id goes in the stats as ``archiver/run_id``."""
         assert self.archive is not None
         command = self.crawler.settings.get("ARCHIVER_RUN_COMMAND", "crawl")
-        run_id = await self._call(self.archive.start_run, command)
+        run_id = await self._call(self.archive.runs.start, command)
         self.crawler.stats.set_value("archiver/run_id", run_id)
         return run_id
 
@@ -89,7 +89,7 @@ class StorePipeline:
         try:
             source = await self._source(item)
             result = await self._call(
-                self.archive.store_article, item, source.id, item.key or item.url
+                self.archive.articles.store, item, source.id, item.key or item.url
             )
         except ArchiverError as exc:
             logger.error("Cannot archive %s: %s", item.url, exc)
@@ -119,7 +119,7 @@ class StorePipeline:
                 assert self.archive is not None
                 outcome = self.outcomes.get(url)
                 self._sources[url] = await self._call(
-                    self.archive.ensure_source,
+                    self.archive.sources.ensure,
                     url,
                     kind=outcome.kind if outcome else item.source_kind,
                     categories=item.source_categories,
@@ -144,7 +144,7 @@ class StorePipeline:
         assert self.archive is not None
         settings = self.crawler.settings
         return await self._call(
-            self.archive.ensure_source,
+            self.archive.sources.ensure,
             outcome.url,
             kind=outcome.kind,
             categories=settings.getlist("ARCHIVER_CATEGORIES"),
@@ -175,7 +175,7 @@ class StorePipeline:
                 "(archiver sources add puts it back)"
             )
         await self._call(
-            self.archive.record_source_fetch,
+            self.archive.sources.record_fetch,
             record.id,
             status=outcome.status,
             error=outcome.error,
@@ -217,7 +217,7 @@ class StorePipeline:
         else:
             status = "ok"
         await self._call(
-            self.archive.finish_run,
+            self.archive.runs.finish,
             run_id,
             status=status,
             counts=totals,
@@ -315,7 +315,7 @@ class WorkerStorePipeline(StorePipeline):
             return
         assert self.archive is not None
         try:
-            await self._call(self.archive.release_leases, owner)
+            await self._call(self.archive.leases.release, owner)
         except Exception:  # left to expire: it is no longer renewed for long
             logger.exception("Cannot release the lease of %s", url)
 

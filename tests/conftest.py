@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from archiver.storage.repository import Archive
+from archiver.storage import Archive
 
 ROOT = Path(__file__).resolve().parent.parent
 SHARED = ROOT.parent / "shared"

@@ -11,7 +11,7 @@ import pytest
 from click.testing import CliRunner
 
 from archiver.cli import cli
-from archiver.storage.repository import Archive
+from archiver.storage import Archive
 from tests.test_storage import make_item, store
 
 

@@ -327,7 +327,7 @@ def test_the_summary_counts_images_not_archived_and_not_due() -> None:
     from datetime import UTC, datetime
 
     from archiver.crawling.runner import CrawlResult, summary_line
-    from archiver.storage.repository import RunRecord
+    from archiver.storage import RunRecord
 
     now = datetime(2026, 1, 1, tzinfo=UTC)
     run = RunRecord(id=1, command="crawl", status="ok", started_at=now, finished_at=now, new=2,

@@ -14,7 +14,7 @@ from archiver.export.hexo import BODY_END, BODY_START
 from archiver.export.paths import PathAllocator, safe_name, slugify
 from archiver.export.site import MANIFEST, export_site
 from archiver.items import ArticleItem, ImageRef
-from archiver.storage.repository import Archive, SearchFilters
+from archiver.storage import Archive, SearchFilters
 from tests.conftest import SHARED
 from tests.test_storage import make_item, store
 
@@ -22,14 +22,14 @@ SEED = SHARED / "seed" / "000_c534944dd18d71d7.txt"
 
 
 def everything(archive: Archive) -> list[dict[str, object]]:
-    return list(archive.export_articles(SearchFilters(limit=None)))
+    return list(archive.articles.export(SearchFilters(limit=None)))
 
 
 def store_seed(archive: Archive) -> None:
     """The seed's article as a crawl of 36kr would have archived it."""
     text = SEED.read_text("utf-8")
     body = text[text.index(BODY_START) + len(BODY_START) : -len(BODY_END)]
-    source = archive.ensure_source(
+    source = archive.sources.ensure(
         "https://rsshub.app/36kr/news/latest",
         kind="rsshub",
         categories=["新媒体", "36kr", "资讯"],
@@ -50,7 +50,7 @@ def store_seed(archive: Archive) -> None:
         headimg=headimg,
         thumbnail=headimg,
     )
-    archive.store_article(item, source.id, item.guid or item.url)
+    archive.articles.store(item, source.id, item.guid or item.url)
 
 
 def test_the_seed_comes_out_byte_for_byte(archive: Archive, tmp_path: Path) -> None:
@@ -74,7 +74,7 @@ def test_reexport_is_incremental_and_byte_identical(archive: Archive, tmp_path: 
     changed = export_site(everything(archive), tmp_path, "hexo")
     assert (changed.written, changed.unchanged) == (1, 2)
     narrowed = export_site(
-        archive.export_articles(SearchFilters(query="title:1", limit=None)), tmp_path, "hexo"
+        archive.articles.export(SearchFilters(query="title:1", limit=None)), tmp_path, "hexo"
     )
     assert (narrowed.articles, narrowed.removed) == (1, 2)
     manifest = json.loads((tmp_path / MANIFEST).read_text("utf-8"))
@@ -82,7 +82,7 @@ def test_reexport_is_incremental_and_byte_identical(archive: Archive, tmp_path: 
     edited = next((tmp_path / "source").rglob("*.md"))
     edited.write_text("my own notes", "utf-8")
     nothing = export_site(
-        archive.export_articles(SearchFilters(query="nothing-matches", limit=None)),
+        archive.articles.export(SearchFilters(query="nothing-matches", limit=None)),
         tmp_path,
         "hexo",
     )

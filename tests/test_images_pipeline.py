@@ -28,7 +28,7 @@ from twisted.internet.error import DNSLookupError, TimeoutError
 
 from archiver.items import ArticleItem, ImageRef, MediaRef
 from archiver.media import find_images, local_image_map, rewrite_images, sniff_image
-from archiver.storage.repository import Archive
+from archiver.storage import Archive
 from pipelines.images import (
     ArticleImagesPipeline,
     AtomicFSFilesStore,
@@ -575,7 +575,7 @@ def test_referer_strategies_are_tried_and_remembered(site: Any, tmp_path: Path) 
     assert [t["headers"].get("referer") for t in site.requests("/images/no-referrer.jpg")] == [None]
     archive = Archive(db)
     try:
-        assert archive.host_policies() == {f"127.0.0.1:{port}": "root"}
+        assert archive.host_policies.all() == {f"127.0.0.1:{port}": "root"}
     finally:
         archive.close()
 
@@ -637,7 +637,7 @@ def test_images_already_archived_are_not_downloaded_again(site: Any, tmp_path: P
 
     archive = Archive(db)
     try:
-        shown = archive.article(site.url("/articles/again.html"))
+        shown = archive.articles.get(site.url("/articles/again.html"))
     finally:
         archive.close()
     assert [(i["status"], i["bytes"] is not None) for i in shown["images"]] == [
@@ -672,7 +672,7 @@ def test_failed_images_back_off_and_a_later_success_is_recorded(site: Any, tmp_p
     def archived() -> list[tuple[str, int, str]]:
         archive = Archive(db)
         try:
-            images = archive.article(url)["images"]
+            images = archive.articles.get(url)["images"]
         finally:
             archive.close()
         return [(i["status"], i["failures"], i["last_attempt"]) for i in images]
@@ -731,18 +731,26 @@ def test_no_images_turns_the_pipeline_off(site: Any, tmp_path: Path) -> None:
 # -- unit checks, no crawl -----------------------------------------------------------------------
 
 
-class FakeArchive:
+class FakeImages:
+    def known(self, url: str) -> ImageRef | None:
+        return None
+
+
+class FakeHostPolicies:
     def __init__(self) -> None:
         self.policies: dict[str, str] = {}
 
-    def known_image(self, url: str) -> ImageRef | None:
-        return None
-
-    def host_policies(self) -> dict[str, str]:
+    def all(self) -> dict[str, str]:
         return dict(self.policies)
 
-    def save_host_policy(self, host: str, strategy: str) -> None:
+    def save(self, host: str, strategy: str) -> None:
         self.policies[host] = strategy
+
+
+class FakeArchive:
+    def __init__(self) -> None:
+        self.images = FakeImages()
+        self.host_policies = FakeHostPolicies()
 
     def close(self) -> None:
         pass

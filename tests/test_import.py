@@ -12,7 +12,7 @@ from archiver.cli import Context
 from archiver.cli.transfer import export_command, import_command
 from archiver.export.importer import import_posts, markdown_to_html, split_front_matter
 from archiver.export.site import export_site
-from archiver.storage.repository import Archive, SearchFilters
+from archiver.storage import Archive, SearchFilters
 from tests.conftest import SHARED
 
 CORPUS = SHARED / "corpora" / "hexo_posts" / "source" / "_posts"
@@ -34,7 +34,7 @@ def imported(archive: Archive, tmp_path: Path) -> Archive:
 def test_the_corpus_round_trips_byte_for_byte(imported: Archive, tmp_path: Path) -> None:
     site = tmp_path / "site"
     export_site(
-        imported.export_articles(SearchFilters(limit=None)), site, "hexo", portable_names=False
+        imported.articles.export(SearchFilters(limit=None)), site, "hexo", portable_names=False
     )
     for post in corpus_posts():
         exported = site / "source" / "_posts" / post.relative_to(CORPUS)
@@ -43,7 +43,7 @@ def test_the_corpus_round_trips_byte_for_byte(imported: Archive, tmp_path: Path)
 
 def test_portable_names_replace_what_windows_refuses(imported: Archive, tmp_path: Path) -> None:
     site = tmp_path / "site"
-    export_site(imported.export_articles(SearchFilters(limit=None)), site, "hexo")
+    export_site(imported.articles.export(SearchFilters(limit=None)), site, "hexo")
     same = 0
     for post in corpus_posts():
         relative = post.relative_to(CORPUS)
@@ -57,7 +57,7 @@ def test_portable_names_replace_what_windows_refuses(imported: Archive, tmp_path
 def test_front_matter_comes_out_key_for_key(imported: Archive, tmp_path: Path) -> None:
     import yaml
 
-    export_site(imported.export_articles(SearchFilters(limit=None)), tmp_path, "hexo")
+    export_site(imported.articles.export(SearchFilters(limit=None)), tmp_path, "hexo")
     seed = next(CORPUS.rglob("Keras*.md"))
     exported = next(tmp_path.rglob("Keras*.md"))
     front, _, _ = split_front_matter(exported.read_text("utf-8"))
@@ -69,31 +69,33 @@ def test_front_matter_comes_out_key_for_key(imported: Archive, tmp_path: Path) -
 
 
 def test_raw_values_are_kept_beside_normalized_ones(imported: Archive) -> None:
-    rows = imported.search(SearchFilters(query="Nomad被攻击"))
+    rows = imported.articles.search(SearchFilters(query="Nomad被攻击"))
     assert len(rows) == 1
-    article = imported.article(rows[0]["id"])
+    article = imported.articles.get(rows[0]["id"])
     assert article["published"] is None
     assert article["published_raw"] == "Invalid Date"
-    keras = imported.article(imported.search(SearchFilters(query="title:Keras"))[0]["id"])
+    keras = imported.articles.get(
+        imported.articles.search(SearchFilters(query="title:Keras"))[0]["id"]
+    )
     assert keras["published"] == "2021-04-02T06:27:15Z"
     assert keras["authors"] == []  # `author: 36kr` names the source, not a person
     assert keras["authors_raw"] == ["36kr"]
     assert keras["categories"] == ["新媒体", "36kr", "资讯"]
     assert keras["headimg"].startswith("https://img.36krcdn.com/")
     assert keras["source"] == "新媒体/36kr/资讯"
-    sources = {s.name: s for s in imported.sources()}
+    sources = {s.name: s for s in imported.sources.all()}
     assert sources["新媒体/36kr/资讯"].kind == "import"
     assert sources["新媒体/36kr/资讯"].categories == ["新媒体", "36kr", "资讯"]
-    placeholder = imported.search(SearchFilters(query="爱多纷"))[0]
+    placeholder = imported.articles.search(SearchFilters(query="爱多纷"))[0]
     assert placeholder["headimg"] == "https://picsum.photos/400/300?random=5904"
 
 
 def test_chinese_search_finds_the_imported_posts(imported: Archive) -> None:
-    assert [r["title"] for r in imported.search(SearchFilters(query="谷歌"))] == [
+    assert [r["title"] for r in imported.articles.search(SearchFilters(query="谷歌"))] == [
         "Keras，亡于谷歌？"
     ]
-    assert len(imported.search(SearchFilters(query="闪电贷"))) == 3
-    assert len(imported.search(SearchFilters(query="金色财经 category:快讯"))) >= 1
+    assert len(imported.articles.search(SearchFilters(query="闪电贷"))) == 3
+    assert len(imported.articles.search(SearchFilters(query="金色财经 category:快讯"))) >= 1
 
 
 def test_importing_again_changes_nothing(imported: Archive, tmp_path: Path) -> None:
@@ -127,21 +129,21 @@ def test_hugo_and_jekyll_posts_with_local_images(archive: Archive, tmp_path: Pat
     assert report.new == 2
     assert report.images_copied == 1
     assert [path for path, _ in report.failed] == [str(posts / "broken.md")]
-    hugo = archive.article(archive.search(SearchFilters(query="bold"))[0]["id"])
+    hugo = archive.articles.get(archive.articles.search(SearchFilters(query="bold"))[0]["id"])
     assert hugo["published"] == "2021-04-02T06:27:15Z"
     assert hugo["title"] == "Hello {world}"
     assert hugo["tags"] == ["a", "b"]
     assert "<strong>bold</strong>" in hugo["content_html"]
     assert hugo["images"][0]["status"] == "downloaded"
     assert (media / hugo["images"][0]["path"]).read_bytes() == png
-    jekyll = archive.article(archive.search(SearchFilters(query="世界"))[0]["id"])
+    jekyll = archive.articles.get(archive.articles.search(SearchFilters(query="世界"))[0]["id"])
     assert jekyll["published"] == "2021-04-02T01:00:00Z"  # naive: --timezone Asia/Tokyo
     assert jekyll["published_raw"] == "2021-04-02 10:00:00"
     assert jekyll["authors"] == ["Alice"]
 
     site = tmp_path / "site"
     export_site(
-        archive.export_articles(SearchFilters(limit=None)), site, "hugo", images="copy",
+        archive.articles.export(SearchFilters(limit=None)), site, "hugo", images="copy",
         media_dir=media,
     )  # fmt: skip
     exported = (site / "content" / "posts" / "hello-world" / "index.md").read_text("utf-8")
@@ -202,12 +204,12 @@ def test_import_and_export_on_postgresql(postgres_url: str, tmp_path: Path) -> N
         assert import_posts(archive, [CORPUS], media_dir=tmp_path / "media").unchanged == 11
         site = tmp_path / "site"
         export_site(
-            archive.export_articles(SearchFilters(limit=None)), site, "hexo", portable_names=False
+            archive.articles.export(SearchFilters(limit=None)), site, "hexo", portable_names=False
         )
         for post in corpus_posts():
             exported = site / "source" / "_posts" / post.relative_to(CORPUS)
             assert exported.read_bytes() == post.read_bytes(), post.name
-        assert len(archive.search(SearchFilters(query="闪电贷"))) == 3
+        assert len(archive.articles.search(SearchFilters(query="闪电贷"))) == 3
     finally:
         archive.close()
 
@@ -223,7 +225,7 @@ def test_big_imports_read_files_in_worker_processes(
     broken.write_text("no front matter", "utf-8")
     report = import_posts(archive, [CORPUS, broken.parent], media_dir=tmp_path / "m", workers=2)
     assert (report.files, report.new, len(report.failed)) == (12, 11, 1)
-    assert len(archive.search(SearchFilters(query="闪电贷"))) == 3
+    assert len(archive.articles.search(SearchFilters(query="闪电贷"))) == 3
 
 
 def test_a_big_import_writes_batches_as_the_readers_go(
@@ -249,6 +251,6 @@ def test_a_big_import_writes_batches_as_the_readers_go(
     assert sum(written) == 11
     assert max(written) <= 4
     assert gc.isenabled()  # paused for the import only
-    assert len(archive.search(SearchFilters(query="闪电贷"))) == 3
+    assert len(archive.articles.search(SearchFilters(query="闪电贷"))) == 3
     again = import_posts(archive, [CORPUS], media_dir=tmp_path / "m", workers=0, batch_size=4)
     assert (again.new, again.unchanged) == (0, 11)

@@ -23,7 +23,7 @@ from archiver.crawling.policy import (
 )
 from archiver.errors import ConfigurationError
 from archiver.readers.opml import Subscription, parse_opml, write_opml
-from archiver.storage.repository import Archive
+from archiver.storage import Archive
 from tests.conftest import ROOT, run_archiver, start_archiver, wait_until
 
 
@@ -215,11 +215,11 @@ def test_overlapping_runs_crawl_each_source_once(mock_site: Any, db_url: str) ->
 def test_a_killed_runs_lease_expires(db_url: str) -> None:
     archive = Archive(db_url)
     try:
-        source, _ = archive.schedule_source("http://127.0.0.1:9/f.xml", kind="rss", interval=3600)
-        assert archive.acquire_leases([source.id], "killed-run", seconds=1) == [source.id]
-        assert archive.acquire_leases([source.id], "other-run", seconds=60) == []
+        source, _ = archive.sources.schedule("http://127.0.0.1:9/f.xml", kind="rss", interval=3600)
+        assert archive.leases.acquire([source.id], "killed-run", seconds=1) == [source.id]
+        assert archive.leases.acquire([source.id], "other-run", seconds=60) == []
         time.sleep(1.2)
-        assert archive.acquire_leases([source.id], "other-run", seconds=60) == [source.id]
+        assert archive.leases.acquire([source.id], "other-run", seconds=60) == [source.id]
     finally:
         archive.close()
 
@@ -229,19 +229,19 @@ def test_a_worker_leases_a_source_only_while_it_is_due(db_url: str) -> None:
     released since ``claimable_sources`` found it is not leased (and crawled) again."""
     archive = Archive(db_url)
     try:
-        source, _ = archive.schedule_source("http://127.0.0.1:9/f.xml", kind="rss", interval=3600)
-        assert [s.id for s in archive.claimable_sources(10)] == [source.id]
+        source, _ = archive.sources.schedule("http://127.0.0.1:9/f.xml", kind="rss", interval=3600)
+        assert [s.id for s in archive.sources.claimable(10)] == [source.id]
         # Meanwhile another worker leases, records and releases it: due in an hour.
-        assert archive.acquire_leases([source.id], "other/1", 60, due_only=True) == [source.id]
-        archive.record_source_fetch(source.id, status="ok")
-        archive.release_leases("other/1")
-        assert archive.acquire_leases([source.id], "late/1", 60, due_only=True) == []
-        assert archive.claimable_sources(10) == []
+        assert archive.leases.acquire([source.id], "other/1", 60, due_only=True) == [source.id]
+        archive.sources.record_fetch(source.id, status="ok")
+        archive.leases.release("other/1")
+        assert archive.leases.acquire([source.id], "late/1", 60, due_only=True) == []
+        assert archive.sources.claimable(10) == []
         # `run --all` leases it anyway, on purpose.
-        assert archive.acquire_leases([source.id], "run", 60) == [source.id]
-        archive.release_leases("run")
-        archive.unschedule_source(str(source.id))  # no next due time, disabled: not due
-        assert archive.acquire_leases([source.id], "late/1", 60, due_only=True) == []
+        assert archive.leases.acquire([source.id], "run", 60) == [source.id]
+        archive.leases.release("run")
+        archive.sources.unschedule(str(source.id))  # no next due time, disabled: not due
+        assert archive.leases.acquire([source.id], "late/1", 60, due_only=True) == []
     finally:
         archive.close()
 
@@ -286,8 +286,8 @@ def test_run_forever_stops_cleanly_on_sigterm(mock_site: Any, db_url: str) -> No
     try:
         archive = Archive(db_url)
         try:
-            wait_until(lambda: [r for r in archive.runs() if r.status != "running"], 60, 0.3)
-            assert [r.command for r in archive.runs()] == ["run"]
+            wait_until(lambda: [r for r in archive.runs.recent() if r.status != "running"], 60, 0.3)
+            assert [r.command for r in archive.runs.recent()] == ["run"]
         finally:
             archive.close()
         process.send_signal(signal.SIGTERM)

@@ -12,7 +12,7 @@ from click.testing import CliRunner
 from archiver.cli import cli
 from archiver.errors import ConfigurationError
 from archiver.items import ArticleItem
-from archiver.storage.repository import Archive, SearchFilters
+from archiver.storage import Archive, SearchFilters
 from archiver.storage.search import Term, highlight, parse_query, snippet
 from tests.test_storage import make_item, store
 
@@ -58,7 +58,7 @@ def fill(archive: Archive) -> Archive:
 
 
 def ids(archive: Archive, query: str, **filters: object) -> list[int]:
-    found = archive.search(SearchFilters(query=query, **filters))  # type: ignore[arg-type]
+    found = archive.articles.search(SearchFilters(query=query, **filters))  # type: ignore[arg-type]
     return [row["id"] for row in found]
 
 
@@ -99,15 +99,15 @@ def test_ranking_title_first_then_newest(archive: Archive) -> None:
     store(archive, make_item(3, title="plain B", content_text="keras " * 3))
     for n in range(4, 10):  # a word in most documents is worth little to BM25
         store(archive, make_item(n, title="filler", content_text="other words"))
-    found = archive.search(SearchFilters(query="keras"))
+    found = archive.articles.search(SearchFilters(query="keras"))
     assert [row["id"] for row in found] == [2, 3, 1]  # the title wins; equal bodies: newest
     assert found[0]["score"] > found[1]["score"] > 0
     assert found[1]["score"] == found[2]["score"]
-    assert archive.search(SearchFilters())[0]["score"] is None
+    assert archive.articles.search(SearchFilters())[0]["score"] is None
 
 
 def test_results_keep_the_contract_and_add_score_and_snippet(filled: Archive) -> None:
-    row = filled.search(SearchFilters(query="闪电贷"))[0]
+    row = filled.articles.search(SearchFilters(query="闪电贷"))[0]
     for key in ("id", "url", "title", "published", "author", "authors", "source", "source_url"):
         assert key in row
     assert {"categories", "headimg", "score", "snippet"} <= set(row)
@@ -159,7 +159,7 @@ def test_views_read_from_plain_sql(filled: Archive) -> None:
 
 
 def test_stats_breakdown(filled: Archive) -> None:
-    breakdown = filled.stats_breakdown()
+    breakdown = filled.stats.breakdown()
     assert breakdown["by_source"]["example.com"]["articles"] == 4
     assert breakdown["by_month"] == {"2021-04": 4}
 
@@ -188,10 +188,10 @@ def test_postgresql_search(postgres_url: str) -> None:
         assert ids(archive, "title:keras") == [1]
         assert ids(archive, "100%") == []
         assert ids(archive, "it's \\ 'x'; --") == []  # rendered into the SQL, quoted
-        row = archive.search(SearchFilters(query="闪电贷"))[0]
+        row = archive.articles.search(SearchFilters(query="闪电贷"))[0]
         assert row["score"] > 0
         assert "闪电贷" in row["snippet"]
-        assert archive.stats_breakdown()["by_month"] == {"2021-04": 4}
+        assert archive.stats.breakdown()["by_month"] == {"2021-04": 4}
         from sqlalchemy import text
 
         with archive.engine.connect() as connection:
@@ -243,7 +243,7 @@ def test_the_table_shows_a_snippet_under_each_row(filled: Archive) -> None:
 def test_show_markdown_is_the_hexo_post(filled: Archive) -> None:
     from archiver.export.hexo import show_markdown
 
-    post = show_markdown(filled.article(1))
+    post = show_markdown(filled.articles.get(1))
     assert post.startswith("\n---\ntitle: 'Keras，亡于谷歌？'\ncategories: \n - 新媒体\n - 36kr\n")
     assert "\ndate: Sat, 03 Apr 2021 06:27:15 GMT\n" in post
 
@@ -256,7 +256,7 @@ def test_a_short_term_too_common_for_the_vocabulary_is_scanned(
     monkeypatch.setattr(search, "MAX_SHORT_EXPANSION", 0)
     assert set(ids(filled, "谷")) == {1, 2, 4}
     assert ids(filled, "谷 -keras") == [4]
-    assert filled.search(SearchFilters(query="谷"))[0]["score"] is None  # newest first
+    assert filled.articles.search(SearchFilters(query="谷"))[0]["score"] is None  # newest first
 
 
 def test_a_short_term_common_among_the_newest_articles_is_scanned(
@@ -268,20 +268,20 @@ def test_a_short_term_common_among_the_newest_articles_is_scanned(
 
     monkeypatch.setattr(search, "COMMON_HITS", 3)
     assert set(ids(filled, "谷")) == {1, 2, 4}
-    assert filled.search(SearchFilters(query="谷"))[0]["score"] is None  # scanned, by date
+    assert filled.articles.search(SearchFilters(query="谷"))[0]["score"] is None  # scanned, by date
     assert set(ids(filled, "谷歌")) == {1, 2}
-    assert filled.search(SearchFilters(query="谷歌"))[0]["score"] is not None  # ranked
+    assert filled.articles.search(SearchFilters(query="谷歌"))[0]["score"] is not None  # ranked
     monkeypatch.setattr(search, "COMMON_WINDOW", 1)  # only the newest article looked at
-    assert filled.search(SearchFilters(query="谷"))[0]["score"] is not None
+    assert filled.articles.search(SearchFilters(query="谷"))[0]["score"] is not None
 
 
 # -- bulk writes: the index is written once per batch ------------------------------------------
 
 
 def bulk(archive: Archive, items: list[ArticleItem]) -> list[str]:
-    source = archive.ensure_source(items[0].source_url, kind="rss")
+    source = archive.sources.ensure(items[0].source_url, kind="rss")
     entries = [(item, source.id, item.key or item.url) for item in items]
-    return [result.outcome for result in archive.store_articles(entries)]
+    return [result.outcome for result in archive.bulk.store(entries)]
 
 
 def fts_state(archive: Archive, *, switch: bool = True) -> tuple[int, int]:
@@ -333,14 +333,16 @@ def test_a_failed_bulk_write_leaves_the_index_as_it_was(
     def fail(*args: object, **kwargs: object) -> None:
         raise RuntimeError("disk full")
 
-    monkeypatch.setattr(Archive, "_link_images_in_bulk", fail)  # after the index is written
+    import archiver.storage.bulk as bulk_writer
+
+    monkeypatch.setattr(bulk_writer, "link_images_in_bulk", fail)  # after the index is written
     with pytest.raises(RuntimeError, match="disk full"):
         bulk(archive, [make_item(n, content_text=f"第{n}篇 失败") for n in range(2, 6)])
     monkeypatch.undo()
     assert ids(archive, "失败") == []
     assert fts_state(archive)[1] == 0  # the switch went with the transaction
     store(archive, make_item(9, content_text="一篇 之后"))  # the trigger indexes again
-    assert [archive.article(i)["url"] for i in ids(archive, "之后")] == [make_item(9).url]
+    assert [archive.articles.get(i)["url"] for i in ids(archive, "之后")] == [make_item(9).url]
     assert len(ids(archive, "篇")) == 2
     fts_state(archive)
 
@@ -355,8 +357,8 @@ def test_a_crash_in_a_bulk_write_leaves_the_index_in_step(db_url: str, tmp_path:
     script = f"""
 import os, sys
 sys.path.insert(0, {str(Path(__file__).resolve().parent.parent)!r})
-import archiver.storage.search as search
-from archiver.storage.repository import Archive
+import archiver.storage.bulk as bulk_writer
+from archiver.storage import Archive
 from tests.test_storage import make_item
 
 def crash(session, ids):
@@ -364,12 +366,12 @@ def crash(session, ids):
     session.flush()
     os._exit(3)
 
-original = search.index_articles
-search.index_articles = crash
+original = bulk_writer.index_articles
+bulk_writer.index_articles = crash
 archive = Archive({db_url!r})
-source = archive.ensure_source("https://example.com/feed.xml", kind="rss")
+source = archive.sources.ensure("https://example.com/feed.xml", kind="rss")
 items = [make_item(n, content_text="崩溃之前") for n in range(1, 6)]
-archive.store_articles([(item, source.id, item.key) for item in items])
+archive.bulk.store([(item, source.id, item.key) for item in items])
 """
     done = subprocess.run([sys.executable, "-c", script], cwd=tmp_path, check=False)
     assert done.returncode == 3

@@ -28,7 +28,7 @@ from archiver.readers.sitemaps import (
     parse_sitemap,
     sniff_sitemap,
 )
-from archiver.storage.repository import Archive
+from archiver.storage import Archive
 from spiders.feed import FeedSpider
 from tests.conftest import run_archiver
 
@@ -240,12 +240,12 @@ def test_a_known_feed_answering_html_is_not_a_page() -> None:
 
 
 def test_the_runner_gives_sitemap_sources_their_archived_pages(archive: Archive) -> None:
-    sitemap = archive.ensure_source(SITEMAP, kind="sitemap")
-    feed = archive.ensure_source("https://example.com/feed.xml", kind="rss")
+    sitemap = archive.sources.ensure(SITEMAP, kind="sitemap")
+    feed = archive.sources.ensure("https://example.com/feed.xml", kind="rss")
     for source, url in ((sitemap, "https://example.com/a"), (feed, "https://example.com/f")):
         item = ArticleItem(url=url, source_url=source.url, title_raw=url, content_html="x")
         item.canonical_url = url + "/canonical"
-        archive.store_article(item, source.id, url)
+        archive.articles.store(item, source.id, url)
     before = datetime.now(UTC) - timedelta(minutes=1)
 
     adhoc = with_archived_pages(
@@ -266,7 +266,7 @@ def test_the_runner_gives_sitemap_sources_their_archived_pages(archive: Archive)
     )
     assert scheduled[0].etag == '"e"'
     assert len(scheduled[0].archived_pages) == 2
-    assert archive.archived_pages(["https://example.com/unknown"]) == {}
+    assert archive.articles.archived_pages(["https://example.com/unknown"]) == {}
 
 
 # -- real crawls of the mock site -------------------------------------------------------------

@@ -1,4 +1,4 @@
-"""The repository on a fresh SQLite file upgraded by the migrations, and on PostgreSQL."""
+"""The archive's storage on a fresh SQLite file upgraded by the migrations, and on PostgreSQL."""
 
 from __future__ import annotations
 
@@ -11,9 +11,9 @@ from sqlalchemy import inspect, select, text
 
 from archiver.errors import ConfigurationError, DatabaseError, NotFoundError
 from archiver.items import ArticleItem, ImageRef
+from archiver.storage import Archive, SearchFilters
 from archiver.storage.db import create_archive_engine, current_revision, head_revision
 from archiver.storage.models import Article, Revision
-from archiver.storage.repository import Archive, SearchFilters
 
 
 def make_item(n: int = 1, **fields: object) -> ArticleItem:
@@ -38,8 +38,8 @@ def make_item(n: int = 1, **fields: object) -> ArticleItem:
 
 
 def store(archive: Archive, item: ArticleItem) -> str:
-    source = archive.ensure_source(item.source_url, kind="rss")
-    return archive.store_article(item, source.id, item.key or item.url).outcome
+    source = archive.sources.ensure(item.source_url, kind="rss")
+    return archive.articles.store(item, source.id, item.key or item.url).outcome
 
 
 def test_first_use_creates_and_upgrades_the_schema(db_url: str, tmp_path: Path) -> None:
@@ -68,7 +68,7 @@ def test_changed_content_updates_and_keeps_a_revision(archive: Archive) -> None:
     store(archive, make_item(1))
     changed = make_item(1, content_html="<p>Body, corrected</p>")
     assert store(archive, changed) == "updated"
-    article = archive.article(1)
+    article = archive.articles.get(1)
     assert article["content_html"] == "<p>Body, corrected</p>"
     assert article["revisions"] == 1
     with archive.session() as session:
@@ -79,7 +79,7 @@ def test_changed_content_updates_and_keeps_a_revision(archive: Archive) -> None:
 def test_content_is_stored_byte_for_byte(archive: Archive) -> None:
     html = '<img  data-src="a.png"\tsrc="data:," referrerpolicy="no-referrer" ><p>&nbsp;x</p>'
     store(archive, make_item(1, content_html=html))
-    assert archive.article(1)["content_html"] == html
+    assert archive.articles.get(1)["content_html"] == html
 
 
 def test_same_canonical_url_from_another_feed_is_one_article(archive: Archive) -> None:
@@ -89,8 +89,8 @@ def test_same_canonical_url_from_another_feed_is_one_article(archive: Archive) -
     )
     assert store(archive, other_feed) == "unchanged"  # not a revision: another rendering
     assert store(archive, other_feed) == "unchanged"
-    assert archive.stats()["articles"] == 1
-    assert archive.stats()["revisions"] == 0
+    assert archive.stats.totals()["articles"] == 1
+    assert archive.stats.totals()["revisions"] == 0
 
 
 def test_one_link_for_every_entry_does_not_merge_distinct_guids(archive: Archive) -> None:
@@ -98,13 +98,13 @@ def test_one_link_for_every_entry_does_not_merge_distinct_guids(archive: Archive
         store(
             archive, make_item(n, url="https://example.com/", canonical_url="https://example.com/")
         )
-    assert archive.stats()["articles"] == 2
+    assert archive.stats.totals()["articles"] == 2
 
 
 def test_dates_come_back_in_utc(archive: Archive) -> None:
     local = datetime(2021, 4, 2, 14, 27, 15, tzinfo=timezone(timedelta(hours=8)))
     store(archive, make_item(1, published=local))
-    assert archive.article(1)["published"] == "2021-04-02T06:27:15Z"
+    assert archive.articles.get(1)["published"] == "2021-04-02T06:27:15Z"
 
 
 def test_naive_datetimes_are_refused(archive: Archive) -> None:
@@ -114,8 +114,8 @@ def test_naive_datetimes_are_refused(archive: Archive) -> None:
 
 def test_categories_keep_their_order_and_chinese_text(archive: Archive) -> None:
     store(archive, make_item(1, categories=["资讯", "新媒体", "36kr"]))
-    assert archive.article(1)["categories"] == ["资讯", "新媒体", "36kr"]
-    assert archive.article(1)["tags"] == ["AI"]
+    assert archive.articles.get(1)["categories"] == ["资讯", "新媒体", "36kr"]
+    assert archive.articles.get(1)["tags"] == ["AI"]
 
 
 def test_search_filters(archive: Archive) -> None:
@@ -124,7 +124,7 @@ def test_search_filters(archive: Archive) -> None:
     store(archive, make_item(3, content_text="nothing here", title="Other", authors=[]))
 
     def ids(**filters: object) -> list[int]:
-        return [row["id"] for row in archive.search(SearchFilters(**filters))]  # type: ignore[arg-type]
+        return [row["id"] for row in archive.articles.search(SearchFilters(**filters))]  # type: ignore[arg-type]
 
     assert ids() == [3, 2, 1]  # newest first
     assert ids(query="谷歌") == [2, 1]
@@ -136,15 +136,15 @@ def test_search_filters(archive: Archive) -> None:
     assert ids(source="example.com") == [3, 2, 1]
     assert ids(source="nope") == []
     assert ids(query="100%") == []
-    row = archive.search(SearchFilters(limit=1))[0]
+    row = archive.articles.search(SearchFilters(limit=1))[0]
     assert set(row) >= {"id", "url", "title", "published", "author", "source", "categories"}
 
 
 def test_article_by_url_and_missing(archive: Archive) -> None:
     store(archive, make_item(1))
-    assert archive.article("https://example.com/a/1")["id"] == 1
+    assert archive.articles.get("https://example.com/a/1")["id"] == 1
     with pytest.raises(NotFoundError):
-        archive.article("42")
+        archive.articles.get("42")
 
 
 def test_a_failure_never_replaces_a_download(archive: Archive) -> None:
@@ -161,11 +161,11 @@ def check_a_failure_never_replaces_a_download(archive: Archive) -> None:
                        failures=1)  # fmt: skip
     store(archive, make_item(91, images=[done]))
     store(archive, make_item(92, images=[refused]))
-    known = archive.known_image(logo)
+    known = archive.images.known(logo)
     assert known is not None
     assert (known.status, known.path, known.failures) == ("cached", "images/bb/b.png", 0)
     for n in (91, 92):
-        (image,) = archive.article(make_item(n).url)["images"]
+        (image,) = archive.articles.get(make_item(n).url)["images"]
         assert (image["status"], image["path"]) == ("downloaded", "images/bb/b.png")
 
 
@@ -194,32 +194,32 @@ def test_images_are_linked_in_body_order(archive: Archive) -> None:
         ),
     ]
     store(archive, make_item(1, images=images))
-    shown = archive.article(1)["images"]
+    shown = archive.articles.get(1)["images"]
     assert [i["src"] for i in shown] == ["a.png", "b.gif", "c.png"]
     assert shown[1]["status"] == "failed"
     assert shown[1]["error"] == "HTTP 404"
-    stats = archive.stats()
+    stats = archive.stats.totals()
     assert stats["images"] == 1  # the same bytes at two URLs are one file
     assert stats["image_bytes"] == 10
-    assert archive.known_image("https://img/a.png") is not None
-    failed = archive.known_image("https://img/b.gif")
+    assert archive.images.known("https://img/a.png") is not None
+    failed = archive.images.known("https://img/b.gif")
     assert failed is not None
     assert (failed.status, failed.error, failed.failures) == ("failed", "HTTP 404", 1)
-    assert archive.known_image("https://img/never.png") is None
+    assert archive.images.known("https://img/never.png") is None
 
 
 def test_host_policies_round_trip(archive: Archive) -> None:
-    archive.save_host_policy("img.example.com", "article")
-    archive.save_host_policy("img.example.com", "root")
-    assert archive.host_policies() == {"img.example.com": "root"}
+    archive.host_policies.save("img.example.com", "article")
+    archive.host_policies.save("img.example.com", "root")
+    assert archive.host_policies.all() == {"img.example.com": "root"}
 
 
 def test_runs_are_listed_newest_first(archive: Archive) -> None:
-    first = archive.start_run("crawl")
-    archive.finish_run(first, status="ok", counts={"new": 3}, sources={})
-    second = archive.start_run("run")
-    assert [r.id for r in archive.runs()] == [second, first]
-    assert archive.run(first).new == 3
+    first = archive.runs.start("crawl")
+    archive.runs.finish(first, status="ok", counts={"new": 3}, sources={})
+    second = archive.runs.start("run")
+    assert [r.id for r in archive.runs.recent()] == [second, first]
+    assert archive.runs.get(first).new == 3
 
 
 def test_concurrent_writers_leave_one_row(archive: Archive) -> None:
@@ -228,13 +228,13 @@ def test_concurrent_writers_leave_one_row(archive: Archive) -> None:
 
 def check_concurrent_writers(archive: Archive) -> None:
     item = make_item(9)
-    source = archive.ensure_source(item.source_url, kind="rss")
+    source = archive.sources.ensure(item.source_url, kind="rss")
     outcomes: list[str] = []
     barrier = threading.Barrier(4)
 
     def write() -> None:
         barrier.wait()
-        outcomes.append(archive.store_article(make_item(9), source.id, "guid-9").outcome)
+        outcomes.append(archive.articles.store(make_item(9), source.id, "guid-9").outcome)
 
     threads = [threading.Thread(target=write) for _ in range(4)]
     for thread in threads:
@@ -242,7 +242,7 @@ def check_concurrent_writers(archive: Archive) -> None:
     for thread in threads:
         thread.join()
     assert sorted(outcomes) == ["new", "unchanged", "unchanged", "unchanged"]
-    assert len(archive.search(SearchFilters(query="Body 9"))) == 1
+    assert len(archive.articles.search(SearchFilters(query="Body 9"))) == 1
 
 
 def test_unreachable_or_bad_database_urls() -> None:
@@ -262,9 +262,9 @@ def test_postgresql_archive(postgres_url: str) -> None:
         assert store(archive, make_item(1)) == "new"
         assert store(archive, make_item(1)) == "unchanged"
         assert store(archive, make_item(1, content_html="<p>new</p>")) == "updated"
-        assert archive.article(1)["categories"] == ["新媒体", "36kr"]
-        assert [r["id"] for r in archive.search(SearchFilters(author="张三"))] == [1]
-        assert archive.article(1)["published"] == "2021-04-03T06:27:15Z"
+        assert archive.articles.get(1)["categories"] == ["新媒体", "36kr"]
+        assert [r["id"] for r in archive.articles.search(SearchFilters(author="张三"))] == [1]
+        assert archive.articles.get(1)["published"] == "2021-04-03T06:27:15Z"
         check_concurrent_writers(archive)
         check_migrations_match_models(archive)
         check_a_failure_never_replaces_a_download(archive)

@@ -68,13 +68,13 @@ def finish(process: subprocess.Popen[str], timeout: float = 90) -> tuple[int, st
 
 def add_sources(db: str, site: Any, paths: list[str]) -> None:
     """Schedule *paths* of the mock site, as `sources add` does (without its probe)."""
-    from archiver.storage.repository import Archive
+    from archiver.storage import Archive
 
     archive = Archive(db)
     try:
         for path in paths:
             kind = "sitemap" if path in (SITEMAP, SAME_PAGES) else "unknown"
-            archive.schedule_source(site.url(path), kind=kind, interval=3600)
+            archive.sources.schedule(site.url(path), kind=kind, interval=3600)
     finally:
         archive.close()
 
@@ -411,7 +411,7 @@ def claimer_for(db_url: str, lease_seconds: int) -> Any:
     from scrapy.utils.test import get_crawler
 
     from archiver.crawling.workers import SourceClaimer
-    from archiver.storage.repository import Archive
+    from archiver.storage import Archive
 
     crawler = get_crawler(
         settings_dict={"ARCHIVER_DATABASE_URL": db_url, "ARCHIVER_LEASE_SECONDS": lease_seconds}
@@ -427,19 +427,19 @@ def test_a_worker_stops_renewing_a_lease_that_is_never_recorded(db_url: str) -> 
     again, though the worker that took it runs on."""
     import asyncio
 
-    from archiver.storage.repository import Archive
+    from archiver.storage import Archive
 
     archive = Archive(db_url)
     claimer = claimer_for(db_url, lease_seconds=1)
     try:
-        archive.schedule_source("http://127.0.0.1:9/lost.xml", kind="rss", interval=3600)
+        archive.sources.schedule("http://127.0.0.1:9/lost.xml", kind="rss", interval=3600)
         claimed_at = time.monotonic()
         (config,) = claimer._lease_due()
         assert config.lease_owner.startswith(f"{claimer.owner}/")
         free: list[Any] = []
         while time.monotonic() - claimed_at < 8:
             asyncio.run(claimer.renew())  # what the worker does at every poll
-            free = archive.claimable_sources(10)
+            free = archive.sources.claimable(10)
             if time.monotonic() - claimed_at < 3:
                 assert free == [], "renewed while it may still be in flight"
             if free:
@@ -456,12 +456,12 @@ def test_a_failed_renewal_is_tried_again_at_the_next_poll(db_url: str) -> None:
     import asyncio
 
     from archiver.errors import ArchiverError
-    from archiver.storage.repository import Archive
+    from archiver.storage import Archive
 
     archive = Archive(db_url)
     claimer = claimer_for(db_url, lease_seconds=60)
     try:
-        archive.schedule_source("http://127.0.0.1:9/f.xml", kind="rss", interval=3600)
+        archive.sources.schedule("http://127.0.0.1:9/f.xml", kind="rss", interval=3600)
         claimer._lease_due()
         expires = "select lease_expires_at from sources"
         leased = sql(db_url, expires)
@@ -470,10 +470,10 @@ def test_a_failed_renewal_is_tried_again_at_the_next_poll(db_url: str) -> None:
         def database_away(*args: Any, **kwargs: Any) -> int:
             raise ArchiverError("database is locked")
 
-        claimer.archive.renew_leases = database_away
+        claimer.archive.leases.renew = database_away
         with pytest.raises(ArchiverError):
             asyncio.run(claimer.renew())
-        del claimer.archive.renew_leases
+        del claimer.archive.leases.renew
         time.sleep(0.05)
         asyncio.run(claimer.renew())  # the next poll
         assert sql(db_url, expires) > leased

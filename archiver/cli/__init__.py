@@ -29,7 +29,7 @@ class Context:
         self.verbose = verbose
 
     def archive(self) -> Any:
-        from archiver.storage.repository import Archive
+        from archiver.storage import Archive
 
         return Archive(self.database_url)
 
@@ -75,7 +75,7 @@ def filter_options(function: F) -> F:
         until: str | None,
         **kwargs: Any,
     ) -> Any:
-        from archiver.storage.repository import SearchFilters
+        from archiver.storage import SearchFilters
 
         kwargs["filters"] = SearchFilters(
             source=source,
@@ -238,7 +238,7 @@ def search(ctx: Context, query: str | None, filters: Any, limit: int, fmt: str) 
     filters.query, filters.limit = query, limit
     archive = ctx.archive()
     try:
-        rows = archive.search(filters)
+        rows = archive.articles.search(filters)
     finally:
         archive.close()
     if fmt == "table" and query and rows:
@@ -265,7 +265,7 @@ def show(ctx: Context, ident: str, fmt: str) -> None:
     """
     archive = ctx.archive()
     try:
-        article = archive.article(ident)
+        article = archive.articles.get(ident)
     finally:
         archive.close()
     if fmt == "json":
@@ -304,7 +304,7 @@ def stats(ctx: Context, fmt: str) -> None:
     """
     archive = ctx.archive()
     try:
-        counts = {**archive.stats(), **archive.stats_breakdown()}
+        counts = {**archive.stats.totals(), **archive.stats.breakdown()}
     finally:
         archive.close()
     if fmt == "json":
@@ -342,7 +342,7 @@ def runs(ctx: Context, limit: int, fmt: str) -> None:
 
     archive = ctx.archive()
     try:
-        records = archive.runs(limit)
+        records = archive.runs.recent(limit)
     finally:
         archive.close()
     rows = []
@@ -401,7 +401,7 @@ def sources_add(
     probe = None if no_check else probe_source(url)
     archive = ctx.archive()
     try:
-        record, created = archive.schedule_source(
+        record, created = archive.sources.schedule(
             url,
             kind=probe.kind if probe else "unknown",
             interval=interval,
@@ -443,7 +443,7 @@ def sources_list(ctx: Context, show_all: bool, fmt: str) -> None:
 
     archive = ctx.archive()
     try:
-        records = archive.sources(scheduled_only=not show_all)
+        records = archive.sources.all(scheduled_only=not show_all)
     finally:
         archive.close()
     rows = []
@@ -466,7 +466,7 @@ def sources_remove(ctx: Context, name: str) -> None:
     """
     archive = ctx.archive()
     try:
-        record, kept = archive.unschedule_source(name)
+        record, kept = archive.sources.unschedule(name)
     finally:
         archive.close()
     click.echo(f"Removed {record.name} from the schedule; its {kept} articles stay archived")
@@ -500,7 +500,7 @@ def sources_import(ctx: Context, path: str, every: str) -> None:
                 click.echo(f"Skipped: {exc}", err=True)
                 invalid += 1
                 continue
-            _, created = archive.schedule_source(
+            _, created = archive.sources.schedule(
                 url, kind="unknown", interval=interval, categories=sub.categories
             )
             added, updated = added + created, updated + (not created)
@@ -523,7 +523,7 @@ def sources_export(ctx: Context, show_all: bool) -> None:
 
     archive = ctx.archive()
     try:
-        records = archive.sources(scheduled_only=not show_all)
+        records = archive.sources.all(scheduled_only=not show_all)
     finally:
         archive.close()
     click.echo(

@@ -64,7 +64,7 @@ def export_command(
     archive = ctx.archive()
     try:
         report = export_site(
-            archive.export_articles(filters),
+            archive.articles.export(filters),
             directory,
             fmt,
             images="copy" if images == "copy" else "remote",

@@ -65,7 +65,7 @@ class LeaseKeeper:
         return deferred
 
     def _renew(self) -> None:
-        from archiver.storage.repository import Archive
+        from archiver.storage import Archive
 
         try:
             archive = Archive(self.database_url, migrate=False)
@@ -73,7 +73,7 @@ class LeaseKeeper:
             logger.warning("Could not renew leases: %s", exc)
             return
         try:
-            renewed = archive.renew_leases([self.owner], self.seconds)
+            renewed = archive.leases.renew([self.owner], self.seconds)
         finally:
             archive.close()
         logger.debug("Renewed %d leases of %s for %ss", renewed, self.owner, self.seconds)

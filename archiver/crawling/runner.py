@@ -15,8 +15,8 @@ from scrapy.settings import Settings
 
 from archiver.errors import ArchiverError, ConfigurationError
 from archiver.readers.rsshub import check_instance, is_route, normalize_route, resolve_route
+from archiver.storage import Archive, RunRecord
 from archiver.storage.db import resolve_database_url
-from archiver.storage.repository import Archive, RunRecord
 
 logger = logging.getLogger(__name__)
 
@@ -36,7 +36,7 @@ class SourceConfig:
     archived_pages: Mapping[str, datetime] = field(default_factory=dict, compare=False, hash=False)
     """For a sitemap source: when each page it archived was last fetched, by the article's
     URL and canonical URL. A page the sitemap lists with a ``lastmod`` no newer costs no
-    request (filled by ``run_crawl`` from ``Archive.archived_pages``)."""
+    request (filled by ``run_crawl`` from ``archive.articles.archived_pages``)."""
     lease_owner: str | None = None
     """``archiver worker``: the lease this source is fetched under (one per source)."""
     fetch_url: str | None = None
@@ -203,7 +203,7 @@ def run_crawl(options: CrawlOptions) -> CrawlResult:
     archive = Archive(settings.get("ARCHIVER_DATABASE_URL"), migrate=False)
     try:
         return CrawlResult(
-            run=archive.run(run_id), seconds=seconds, stats=crawler.stats.get_stats()
+            run=archive.runs.get(run_id), seconds=seconds, stats=crawler.stats.get_stats()
         )
     finally:
         archive.close()
@@ -215,7 +215,7 @@ def with_archived_pages(archive: Archive, options: CrawlOptions) -> list[SourceC
     a configuration of its own, with the crawl's categories and zone."""
     known = {config.url: config for config in options.sources}
     urls = [*known, *(u for u in options.urls if u not in known)]
-    pages = archive.archived_pages(urls)
+    pages = archive.articles.archived_pages(urls)
     sources = [replace(c, archived_pages=pages.get(c.url, {})) for c in options.sources]
     sources.extend(
         SourceConfig(

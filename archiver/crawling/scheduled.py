@@ -29,7 +29,7 @@ from archiver.crawling.runner import (
 )
 from archiver.errors import ArchiverError, ConfigurationError, FeedParseError, PageParseError
 from archiver.readers.rsshub import is_route
-from archiver.storage.repository import Archive, SourceRecord
+from archiver.storage import Archive, SourceRecord
 
 logger = logging.getLogger(__name__)
 
@@ -125,10 +125,10 @@ def select_sources(
 ) -> list[SourceRecord]:
     """The sources a ``run`` is asked for: named ones, all scheduled ones, or the due ones."""
     if names:
-        return [archive.source(name) for name in names]
+        return [archive.sources.get(name) for name in names]
     if every:
-        return [s for s in archive.sources(scheduled_only=True) if s.enabled]
-    return archive.due_sources()
+        return [s for s in archive.sources.all(scheduled_only=True) if s.enabled]
+    return archive.sources.due()
 
 
 def lease_owner() -> str:
@@ -163,7 +163,7 @@ def run_sources(
     """
     owner = lease_owner()
     lease_seconds = project_settings(**options.settings).getint("ARCHIVER_LEASE_SECONDS")
-    won = set(archive.acquire_leases([s.id for s in sources], owner, lease_seconds))
+    won = set(archive.leases.acquire([s.id for s in sources], owner, lease_seconds))
     skipped = [s for s in sources if s.id not in won]
     mine = [s for s in sources if s.id in won]
     if not mine:
@@ -178,7 +178,7 @@ def run_sources(
     try:
         return skipped, run_crawl(options)
     finally:
-        archive.release_leases(owner)
+        archive.leases.release(owner)
 
 
 class ForeverLoop:
@@ -205,7 +205,7 @@ class ForeverLoop:
         signal.signal(signal.SIGTERM, self.stop)
         signal.signal(signal.SIGINT, self.stop)
         while not self.stopping:
-            if self.archive.due_sources():
+            if self.archive.sources.due():
                 self.child = subprocess.Popen([sys.executable, "-m", "archiver", *self.child_args])
                 self.child.wait()
                 self.child = None
@@ -213,7 +213,9 @@ class ForeverLoop:
         return 0
 
     def seconds_until_due(self) -> float:
-        upcoming = [s.next_due_at for s in self.archive.sources(scheduled_only=True) if s.enabled]
+        upcoming = [
+            s.next_due_at for s in self.archive.sources.all(scheduled_only=True) if s.enabled
+        ]
         if not upcoming or any(when is None for when in upcoming):
             return 1.0 if upcoming else FOREVER_POLL_SECONDS
         soonest = min(when for when in upcoming if when is not None)

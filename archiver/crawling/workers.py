@@ -40,7 +40,7 @@ from archiver.crawling.runner import (
 )
 from archiver.crawling.scheduled import lease_owner, source_config
 from archiver.errors import ArchiverError, ConfigurationError
-from archiver.storage.repository import Archive, RunRecord
+from archiver.storage import Archive, RunRecord
 
 if TYPE_CHECKING:
     from archiver.crawling.sitemaps import SitemapCrawl
@@ -341,7 +341,7 @@ class SourceClaimer:
     the worker runs; with ``ARCHIVER_WORKER_UNTIL_IDLE``, closes the worker once nothing is
     due and the shared queue has stayed empty ``ARCHIVER_WORKER_IDLE_SECONDS``.
 
-    The leases are the ones ``archiver run`` takes (``Archive.acquire_leases``), one per
+    The leases are the ones ``archiver run`` takes (``archive.leases.acquire``), one per
     source (``<worker>/<source id>``), so that whichever worker records a source releases
     exactly its lease. Every third of ``ARCHIVER_LEASE_SECONDS`` the worker renews the
     leases it took less than ``RENEW_FOR`` lease lengths ago and still holds (a source
@@ -395,7 +395,7 @@ class SourceClaimer:
         if self.archive is None:
             return
         try:
-            await asyncio.to_thread(self.archive.release_leases, self.owner, family=True)
+            await asyncio.to_thread(self.archive.leases.release, self.owner, family=True)
         finally:
             self.archive.close()
 
@@ -411,7 +411,7 @@ class SourceClaimer:
         self.claims = {owner: at for owner, at in self.claims.items() if now - at < bound}
         if self.claims:
             await asyncio.to_thread(
-                self.archive.renew_leases, list(self.claims), self.lease_seconds
+                self.archive.leases.renew, list(self.claims), self.lease_seconds
             )
         self.renewed = now
 
@@ -466,10 +466,10 @@ class SourceClaimer:
     def _lease_due(self) -> list[SourceConfig]:
         assert self.archive is not None
         won = []
-        for source in self.archive.claimable_sources(self.batch):
+        for source in self.archive.sources.claimable(self.batch):
             owner = f"{self.owner}/{source.id}"
             # Still due when leased: another worker may have recorded it since.
-            if self.archive.acquire_leases([source.id], owner, self.lease_seconds, due_only=True):
+            if self.archive.leases.acquire([source.id], owner, self.lease_seconds, due_only=True):
                 self.claims[owner] = time.monotonic()
                 won.append(source_config(source, lease=owner))
         if not won:
@@ -629,7 +629,7 @@ def run_worker(
     stats = crawler.stats.get_stats() if crawler.stats else {}
     archive = Archive(database_url, migrate=False)
     try:
-        runs = [archive.run(run_id) for run_id in stats.get("archiver/run_ids", [])]
+        runs = [archive.runs.get(run_id) for run_id in stats.get("archiver/run_ids", [])]
     finally:
         archive.close()
     return CrawlResult(run=combine_runs(runs), seconds=seconds, stats=stats)

@@ -76,7 +76,7 @@ def render_post(article: Mapping[str, Any], body: str, plan: ImagePlan | None = 
 
 
 def show_markdown(article: Mapping[str, Any]) -> str:
-    """``archiver show ID --format markdown``: the article (``Archive.article``'s dict) as
+    """``archiver show ID --format markdown``: the article (``archive.articles.get``'s dict) as
     the Hexo post the export writes, images left remote."""
     return render_post(article, article.get("content_html") or article.get("summary_html") or "")
 

@@ -37,7 +37,7 @@ from archiver.items import ArticleItem, ImageRef
 
 if TYPE_CHECKING:
     from archiver.normalize.dates import ParsedDate
-    from archiver.storage.repository import Archive
+    from archiver.storage import Archive
 
 logger = logging.getLogger(__name__)
 
@@ -643,7 +643,7 @@ class _Writer:
         report.images_remote += sum(1 for i in item.images if i.status == "skipped")
         source_id = self.sources.get(item.source_url)
         if source_id is None:
-            record = self.archive.ensure_source(
+            record = self.archive.sources.ensure(
                 item.source_url,
                 kind="import",
                 name=_source_name(self.archive, parsed.categories, item.source_url),
@@ -662,7 +662,7 @@ class _Writer:
         if not self.batch:
             return
         extras = [{"import": e} for e in self.extras]
-        for result in self.archive.store_articles(self.batch, raw_extras=extras):
+        for result in self.archive.bulk.store(self.batch, raw_extras=extras):
             setattr(self.report, result.outcome, getattr(self.report, result.outcome) + 1)
         self.batch.clear()
         self.extras.clear()
@@ -687,7 +687,7 @@ def _collector_paused() -> Iterator[None]:
 def _source_name(archive: Archive, categories: Sequence[str], url: str) -> str | None:
     """``新媒体/36kr/资讯`` when no other source has that name; else let the archive pick."""
     name = "/".join(categories)[:190]
-    if not name or any(s.name == name and s.url != url for s in archive.sources()):
+    if not name or any(s.name == name and s.url != url for s in archive.sources.all()):
         return None
     return name
 

@@ -104,7 +104,7 @@ def export_site(
     media_dir: str | Path | None = None,
     portable_names: bool = True,
 ) -> ExportReport:
-    """Write *articles* (as :meth:`Archive.export_articles` yields them) into *directory* as a
+    """Write *articles* (as ``archive.articles.export`` yields them) into *directory* as a
     Hexo, Jekyll or Hugo site, or as JSON Lines (``fmt="jsonl"``); incremental."""
     root = Path(directory)
     root.mkdir(parents=True, exist_ok=True)

@@ -24,7 +24,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any, Literal
+from typing import Any, Literal
 
 from sqlalchemy import (
     Float,
@@ -49,9 +49,7 @@ from sqlalchemy.sql.elements import BindParameter, ColumnElement
 
 from archiver.errors import ConfigurationError
 from archiver.storage.models import Article, ArticleCategory, Category, Source
-
-if TYPE_CHECKING:
-    from archiver.storage.repository import SearchFilters
+from archiver.storage.records import SearchFilters
 
 Field = Literal["any", "title"]
 
