@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from archiver.readers.feeds import decode_document
+from archiver.readers.feeds.decoding import decode_document
 
 _HEADER_CHARSET = re.compile(r"charset\s*=", re.IGNORECASE)
 # The HTML standard's prescan reads a <meta charset> or http-equiv Content-Type in the first
