@@ -133,6 +133,11 @@ class ArticleItem:
     images: list[ImageRef] = field(default_factory=list)
     """Images found in the article (body order, then head image), filled by the images
     pipeline; the store links them to the article."""
+    entry_hash: str | None = None
+    """sha256 of the feed's entry as published (``content_hash`` before a page was merged
+    in): an entry that did not change does not fetch its page again."""
+    page: PageFetch | None = None
+    """How the article's page went in this crawl, when it was wanted (pages pipeline)."""
 
 
 @dataclass
@@ -162,3 +167,41 @@ class ImageRef:
     """Failed attempts in a row, this one included (``failed``, ``deferred``)."""
     last_attempt: datetime | None = None
     """When the archive last tried to fetch it (as ``archive.images.known`` tells)."""
+
+
+@dataclass(frozen=True)
+class CaptureRecord:
+    """Where one response was kept as a WARC record: what the capture index holds."""
+
+    url: str
+    fetched_at: datetime
+    status: int
+    content_type: str | None
+    payload_digest: str
+    """``sha1:<base32>`` of the payload, as in the record's ``WARC-Payload-Digest``."""
+    warc_file: str
+    """The file's name, relative to the capture directory."""
+    offset: int
+    length: int
+    """The record's compressed length in the file."""
+
+
+@dataclass
+class PageFetch:
+    """An article's page in this crawl: why it was wanted and how it went."""
+
+    status: str
+    """``fetched``; ``failed``; ``kept`` (archived before for the same entry: not fetched
+    again); ``deferred`` (failed before, and not due for another attempt yet)."""
+    reason: str
+    """Why the page was wanted: ``always``, ``refresh``, ``no body``, ``short``, ``cut off``,
+    ``links to the page``."""
+    url: str | None = None
+    """Where it was fetched from, after redirects."""
+    error: str | None = None
+    attempted_at: datetime | None = None
+    failures: int = 0
+    """Failed fetches in a row, this one included."""
+    etag: str | None = None
+    last_modified: str | None = None
+    capture: CaptureRecord | None = None

@@ -13,7 +13,6 @@ import socket
 import threading
 import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from io import BytesIO
 from pathlib import Path
@@ -23,28 +22,12 @@ from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
 from archiver import __version__
+from archiver.items import CaptureRecord
 
 MAX_FILE_BYTES = 1024**3
 """A WARC file is closed and a new one begun once it passes this size (1 GiB, the usual)."""
 
 OPEN_SUFFIX = ".open"
-
-
-@dataclass(frozen=True)
-class CaptureRecord:
-    """Where one response was written: what the capture index keeps."""
-
-    url: str
-    fetched_at: datetime
-    status: int
-    content_type: str | None
-    payload_digest: str
-    """``sha1:<base32>`` of the payload, as in the record's ``WARC-Payload-Digest``."""
-    warc_file: str
-    """The file's name, relative to the capture directory."""
-    offset: int
-    length: int
-    """The record's compressed length in the file."""
 
 
 class WarcFileWriter:

@@ -22,6 +22,7 @@ from archiver.storage.bulk import BulkWriter
 from archiver.storage.db import create_archive_engine, ensure_schema, first_line
 from archiver.storage.images import Images
 from archiver.storage.models import Base
+from archiver.storage.pages import Pages
 from archiver.storage.runs import Runs
 from archiver.storage.sources import HostPolicies, Leases, Sources
 from archiver.storage.stats import Stats
@@ -46,6 +47,7 @@ class Archive:
         self.host_policies = HostPolicies(self.session)
         self.articles = Articles(self.session, terms)
         self.images = Images(self.session)
+        self.pages = Pages(self.session)
         self.runs = Runs(self.session)
         self.stats = Stats(self.session)
         self.bulk = BulkWriter(self.session, terms)

@@ -26,12 +26,14 @@ from archiver.storage.models import (
     ArticleCategory,
     ArticleImage,
     ArticleTag,
+    Capture,
     Category,
     Image,
     Revision,
     Source,
     Tag,
 )
+from archiver.storage.pages import capture_listing, record_page
 from archiver.storage.records import SearchFilters, StoreOutcome, StoreResult, iso_utc
 from archiver.storage.search import MAX_RANKED, apply_filters, snippet
 from archiver.storage.sql import Transaction, chunks
@@ -114,6 +116,17 @@ class Articles:
                     "origin": article.origin,
                     "origin_url": article.origin_url,
                     "content_hash": article.content_hash,
+                    "content_source": article.content_source,
+                    "provenance": dict(article.provenance or {}),
+                    "page": _page_listing(article),
+                    "captures": [
+                        capture_listing(capture)
+                        for capture in session.scalars(
+                            select(Capture)
+                            .where(Capture.article_id == article.id)
+                            .order_by(Capture.id)
+                        )
+                    ],
                     "base_url": article.raw.get("base_url") or article.url,
                     "date_flags": list(article.raw.get("date_flags") or []),
                     "first_seen": iso_utc(article.first_seen),
@@ -221,6 +234,17 @@ class Articles:
                             "origin": article.origin,
                             "origin_url": article.origin_url,
                             "content_hash": article.content_hash,
+                            "content_source": article.content_source,
+                            "provenance": dict(article.provenance or {}),
+                            "page": _page_listing(article),
+                            "captures": [
+                                capture_listing(capture)
+                                for capture in session.scalars(
+                                    select(Capture)
+                                    .where(Capture.article_id == article.id)
+                                    .order_by(Capture.id)
+                                )
+                            ],
                             "base_url": article.raw.get("base_url") or article.url,
                             "date_flags": list(article.raw.get("date_flags") or []),
                             "first_seen": iso_utc(article.first_seen),
@@ -310,10 +334,11 @@ def write_article(
     else:
         article = existing
         article.last_seen = now
-        if article.content_hash == digest:
-            # Its images were fetched again if they had failed: record how that went.
+        if not _changed(article, item, digest):
+            # Its images (and page) were fetched again if they had failed: record how.
             fetched = [r for r in item.images if r.status in ("downloaded", "cached", "failed")]
             save_images(session, fetched, ids=False)
+            record_page(session, article, item)
             return StoreResult(article.id, "unchanged")
         session.add(
             Revision(
@@ -333,11 +358,21 @@ def write_article(
         fill_article(article, item, digest)
         article.raw = {**article.raw, "revised_at": now.isoformat()}
         outcome = "updated"
+    record_page(session, article, item)
     is_new = outcome == "new"
     terms.link(session, article.id, item.categories, Category, ArticleCategory, new=is_new)
     terms.link(session, article.id, item.tags, Tag, ArticleTag, new=is_new)
     link_images(session, article.id, item.images)
     return StoreResult(article.id, outcome)
+
+
+def _changed(article: Article, item: ArticleItem, digest: str) -> bool:
+    """Whether *item* is another version of the archived *article*: its archived content
+    changed when a page was merged into it this time, else its feed entry changed (so an
+    entry whose page was merged before is not undone by a crawl that kept the page)."""
+    if (item.content_source or "").startswith("page:") and item.page is not None:
+        return article.content_hash != digest
+    return (article.entry_hash or article.content_hash) != (item.entry_hash or digest)
 
 
 def fill_article(article: Article, item: ArticleItem, digest: str) -> None:
@@ -365,6 +400,9 @@ def fill_article(article: Article, item: ArticleItem, digest: str) -> None:
     article.origin = item.origin
     article.origin_url = item.origin_url
     article.content_hash = digest
+    article.entry_hash = item.entry_hash or digest
+    article.content_source = item.content_source or ("feed" if item.content_html else None)
+    article.provenance = dict(item.provenance) or None
     article.raw = {
         "categories": list(item.categories_raw),
         "media": [vars(m) for m in item.media],
@@ -374,6 +412,7 @@ def fill_article(article: Article, item: ArticleItem, digest: str) -> None:
         "base_url": item.base_url,
         "date_flags": list(item.date_flags),
         "content_text": item.content_text_raw,
+        **({"feed_content_html": item.feed_content_html} if item.feed_content_html else {}),
     }
 
 
@@ -407,4 +446,17 @@ def _listing(article: Article, categories: list[str]) -> dict[str, Any]:
         "source_url": article.source.url,
         "categories": categories,
         "headimg": article.headimg,
+    }
+
+
+def _page_listing(article: Article) -> dict[str, Any] | None:
+    """How the article's page was last fetched, for ``show``; None when it never was."""
+    if article.page_status is None:
+        return None
+    return {
+        "status": article.page_status,
+        "url": article.page_url,
+        "error": article.page_error,
+        "failures": article.page_failures,
+        "attempted_at": iso_utc(article.page_attempted_at),
     }

@@ -129,6 +129,7 @@ class BulkWriter:
                 first_seen=now,
                 last_seen=now,
                 canonical_url=item.canonical_url,
+                page_failures=0,
             )
             fill_article(values, item, digest)
             if index < len(extras) and extras[index]:

@@ -108,6 +108,11 @@ class Source(Base):
     lease_owner: Mapped[str | None] = mapped_column(String(128))
     lease_expires_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow, server_default=func.now())
+    full_text: Mapped[str | None] = mapped_column(String(8))
+    """When its entries' pages are fetched: ``auto``, ``always``, ``never``; None: the crawl's."""
+    content_selectors: Mapped[list[str] | None] = mapped_column(JSON)
+    """The source's own site rule: where its pages keep the article (CSS or XPath)."""
+    remove_selectors: Mapped[list[str] | None] = mapped_column(JSON)
 
 
 class Article(Base):
@@ -146,6 +151,23 @@ class Article(Base):
     origin: Mapped[str | None] = mapped_column(Text)
     origin_url: Mapped[str | None] = mapped_column(String(2048))
     content_hash: Mapped[str | None] = mapped_column(String(64))
+    """The digest of what is archived (the page's body, when it was merged in)."""
+    entry_hash: Mapped[str | None] = mapped_column(String(64))
+    """The digest of the feed's entry as published: an unchanged one needs no page fetch."""
+    content_source: Mapped[str | None] = mapped_column(String(32))
+    """``feed``, ``page:extractor``, ``page:rule`` or ``page:body``."""
+    provenance: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    """Where each front-matter field came from (field -> ``feed``, ``page:json-ld``...)."""
+    page_status: Mapped[str | None] = mapped_column(String(16))
+    """How the article's page was last fetched: ``fetched`` or ``failed``; None: never."""
+    page_error: Mapped[str | None] = mapped_column(Text)
+    page_failures: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    """Failed page fetches in a row, for the back-off."""
+    page_attempted_at: Mapped[datetime | None]
+    page_url: Mapped[str | None] = mapped_column(String(2048))
+    """Where the page was fetched from, after redirects."""
+    page_etag: Mapped[str | None] = mapped_column(String(512))
+    page_last_modified: Mapped[str | None] = mapped_column(String(128))
     raw: Mapped[dict[str, Any]] = mapped_column(default=dict)
     """Everything else the source said that has no column: media, feed title, parse errors."""
     first_seen: Mapped[datetime] = mapped_column(default=utcnow, server_default=func.now())
@@ -271,3 +293,26 @@ class CrawlRun(Base):
     sources: Mapped[dict[str, Any]] = mapped_column(default=dict)
     """Per source URL: kind, status, counts, error text."""
     error: Mapped[str | None] = mapped_column(Text)
+
+
+class Capture(Base):
+    """A response kept as a WARC record: where to read it, and what it was of."""
+
+    __tablename__ = "captures"
+    __table_args__ = (UniqueConstraint("warc_file", "offset"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    url: Mapped[str] = mapped_column(String(2048), index=True)
+    fetched_at: Mapped[datetime]
+    status: Mapped[int] = mapped_column(Integer)
+    content_type: Mapped[str | None] = mapped_column(String(255))
+    payload_digest: Mapped[str] = mapped_column(String(64), index=True)
+    """``sha1:<base32>``, as the record's ``WARC-Payload-Digest``."""
+    warc_file: Mapped[str] = mapped_column(String(255))
+    """Relative to the capture directory."""
+    offset: Mapped[int] = mapped_column(BigInteger)
+    length: Mapped[int] = mapped_column(BigInteger)
+    kind: Mapped[str] = mapped_column(String(16))
+    """What was fetched: ``page`` (an article's page)."""
+    article_id: Mapped[int | None] = mapped_column(ForeignKey("articles.id"), index=True)
+    source_id: Mapped[int | None] = mapped_column(ForeignKey("sources.id"))

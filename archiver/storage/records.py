@@ -81,3 +81,20 @@ def iso_utc(value: datetime | None) -> str | None:
     if value is None:
         return None
     return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+@dataclass(frozen=True)
+class PageState:
+    """What the archive knows of an article's page: whether a crawl should fetch it again."""
+
+    article_id: int
+    entry_hash: str | None
+    """The digest of the feed entry the page was fetched for."""
+    content_source: str | None
+    status: str | None
+    """``fetched``, ``failed`` or None (never fetched)."""
+    failures: int
+    attempted_at: datetime | None
+    url: str | None
+    etag: str | None
+    last_modified: str | None

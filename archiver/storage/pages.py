@@ -1,0 +1,90 @@
+"""Articles' pages: how each was last fetched, and the captures of what was fetched."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from archiver.items import ArticleItem
+from archiver.storage.models import Article, Capture, Source
+from archiver.storage.records import PageState, iso_utc
+from archiver.storage.sql import Transaction
+
+
+class Pages:
+    """The page side of articles (``archive.pages``)."""
+
+    def __init__(self, session: Transaction) -> None:
+        self.session = session
+
+    def state(self, source_url: str, identity: str) -> PageState | None:
+        """How the page of the article archived under *identity* in the source at
+        *source_url* was last fetched, or None for an article not archived yet."""
+        with self.session() as session:
+            article = session.scalars(
+                select(Article)
+                .join(Source, Article.source_id == Source.id)
+                .where(Source.url == source_url, Article.guid == identity)
+                .limit(1)
+            ).first()
+            if article is None:
+                return None
+            return PageState(
+                article_id=article.id,
+                entry_hash=article.entry_hash or article.content_hash,
+                content_source=article.content_source,
+                status=article.page_status,
+                failures=article.page_failures or 0,
+                attempted_at=article.page_attempted_at,
+                url=article.page_url,
+                etag=article.page_etag,
+                last_modified=article.page_last_modified,
+            )
+
+
+def record_page(session: Session, article: Article, item: ArticleItem) -> None:
+    """Keep how the article's page went in this crawl (a fetch or a failure; a page kept
+    or deferred changes nothing), and the capture of what was fetched."""
+    page = item.page
+    if page is None or page.status not in ("fetched", "failed"):
+        return
+    article.page_status = page.status
+    article.page_error = page.error
+    article.page_failures = page.failures
+    article.page_attempted_at = page.attempted_at
+    if page.status == "fetched":
+        article.page_url = page.url
+        article.page_etag = page.etag
+        article.page_last_modified = page.last_modified
+    if page.capture is not None:
+        record = page.capture
+        session.add(
+            Capture(
+                url=record.url,
+                fetched_at=record.fetched_at,
+                status=record.status,
+                content_type=record.content_type,
+                payload_digest=record.payload_digest,
+                warc_file=record.warc_file,
+                offset=record.offset,
+                length=record.length,
+                kind="page",
+                article_id=article.id,
+                source_id=article.source_id,
+            )
+        )
+
+
+def capture_listing(capture: Capture) -> dict[str, object]:
+    """A capture as a listing's JSON object."""
+    return {
+        "url": capture.url,
+        "fetched_at": iso_utc(capture.fetched_at),
+        "status": capture.status,
+        "content_type": capture.content_type,
+        "payload_digest": capture.payload_digest,
+        "warc_file": capture.warc_file,
+        "offset": capture.offset,
+        "length": capture.length,
+        "kind": capture.kind,
+    }
