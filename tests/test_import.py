@@ -8,7 +8,7 @@ import click
 import pytest
 from click.testing import CliRunner
 
-from archiver.cli import Context
+from archiver.cli.options import Context
 from archiver.cli.transfer import export_command, import_command
 from archiver.export.importer import import_posts, markdown_to_html, split_front_matter
 from archiver.export.site import export_site
