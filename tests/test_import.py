@@ -8,9 +8,11 @@ import click
 import pytest
 from click.testing import CliRunner
 
-from archiver.cli import Context
+from archiver.cli.options import Context
 from archiver.cli.transfer import export_command, import_command
-from archiver.export.importer import import_posts, markdown_to_html, split_front_matter
+from archiver.export.importer import import_posts
+from archiver.export.markdown import markdown_to_html
+from archiver.export.posts import split_front_matter
 from archiver.export.site import export_site
 from archiver.storage import Archive, SearchFilters
 from tests.conftest import SHARED

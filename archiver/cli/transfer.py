@@ -6,7 +6,7 @@ from typing import Any
 
 import click
 
-from archiver.cli import Context, filter_options, library_errors, pass_context
+from archiver.cli.options import Context, filter_options, library_errors, pass_context
 from archiver.cli.output import to_json
 
 

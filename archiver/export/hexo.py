@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from archiver.export.exporter import Exporter, ImagePlan, local_or_remote
 from archiver.export.frontmatter import (
     block,
     escape_braces,
@@ -24,7 +25,6 @@ from archiver.export.frontmatter import (
     source_label,
 )
 from archiver.export.paths import hexo_title_name, safe_name
-from archiver.export.site import Exporter, ImagePlan, local_or_remote
 
 POSTS_DIR = "source/_posts"
 BODY_START = "\n<div>   \n"

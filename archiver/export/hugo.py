@@ -12,9 +12,9 @@ from collections.abc import Mapping
 from datetime import UTC
 from typing import Any
 
+from archiver.export.exporter import Exporter, ImagePlan, local_or_remote
 from archiver.export.frontmatter import block, parse_iso, plain_or_quoted, single_quoted
 from archiver.export.paths import slugify
-from archiver.export.site import Exporter, ImagePlan, local_or_remote
 
 
 class HugoExporter(Exporter):

@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from datetime import UTC
 from typing import Any
 
+from archiver.export.exporter import Exporter, ImagePlan, local_or_remote
 from archiver.export.frontmatter import (
     block,
     escape_braces,
@@ -20,7 +21,6 @@ from archiver.export.frontmatter import (
     source_label,
 )
 from archiver.export.paths import slugify
-from archiver.export.site import Exporter, ImagePlan, local_or_remote
 
 
 class JekyllExporter(Exporter):

@@ -1,4 +1,4 @@
-"""Writing an export: the common loop, images, and the manifest that makes it incremental.
+"""Writing an export: the formats by name, the loop, images, the manifest that makes it incremental.
 
 Every exporter (:mod:`.hexo`, :mod:`.jekyll`, :mod:`.hugo`) turns one article into one file
 at a deterministic path; this module writes only the files whose bytes changed since the last
@@ -16,12 +16,15 @@ import os
 import shutil
 import tempfile
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
 from archiver.errors import ArchiverError, ConfigurationError
-from archiver.export.paths import PathAllocator
+from archiver.export.exporter import Exporter, ImagePlan
+from archiver.export.hexo import HexoExporter
+from archiver.export.hugo import HugoExporter
+from archiver.export.jekyll import JekyllExporter
 
 logger = logging.getLogger(__name__)
 
@@ -46,53 +49,20 @@ class ExportReport:
     """Archived images whose file is not in the media directory (left remote)."""
 
 
-@dataclass
-class ImagePlan:
-    """How one article's images are shown in its exported file."""
-
-    mapping: dict[str, str] = field(default_factory=dict)
-    """Image URL (and ``src`` as written) -> what the exported body shows instead."""
-    copies: list[tuple[Path, str]] = field(default_factory=list)
-    """(file in the media directory, destination relative to the export directory)."""
-
-
-class Exporter:
-    """One static-site format. Subclasses say where an article goes and what it says."""
-
-    name = ""
-
-    def __init__(self, *, portable_names: bool = True) -> None:
-        self.portable_names = portable_names
-        self.paths = PathAllocator(portable=portable_names)
-
-    def path_for(self, article: Mapping[str, Any]) -> str:
-        """The article's file, relative to the export directory (``/`` separators)."""
-        raise NotImplementedError
-
-    def image_destination(self, article_path: str, image_path: str) -> tuple[str, str]:
-        """Where an image file (its path in the media directory) is copied, relative to the
-        export directory, and how the article's body refers to it."""
-        raise NotImplementedError
-
-    def render(self, article: Mapping[str, Any], body: str, images: ImagePlan) -> str:
-        """The file's text; *body* is the article's HTML with its images already pointed at
-        their copies (or as published, for remote images)."""
-        raise NotImplementedError
+EXPORTERS: dict[str, type[Exporter]] = {
+    "hexo": HexoExporter,
+    "jekyll": JekyllExporter,
+    "hugo": HugoExporter,
+}
+"""The static-site formats by name; ``jsonl`` is written by :func:`export_site` itself."""
 
 
 def exporter_for(fmt: str, *, portable_names: bool = True) -> Exporter:
-    from archiver.export.hexo import HexoExporter
-    from archiver.export.hugo import HugoExporter
-    from archiver.export.jekyll import JekyllExporter
-
-    exporters: dict[str, type[Exporter]] = {
-        "hexo": HexoExporter,
-        "jekyll": JekyllExporter,
-        "hugo": HugoExporter,
-    }
-    if fmt not in exporters:
+    """A fresh exporter of the format *fmt* (a key of :data:`EXPORTERS`); raises
+    ConfigurationError for any other name."""
+    if fmt not in EXPORTERS:
         raise ConfigurationError(f"unknown export format {fmt!r}")
-    return exporters[fmt](portable_names=portable_names)
+    return EXPORTERS[fmt](portable_names=portable_names)
 
 
 def export_site(
@@ -168,13 +138,6 @@ def _rewrite(body: str, mapping: Mapping[str, str], base_url: str | None) -> str
     except ImportError as exc:  # pragma: no cover - the media package ships with archiver
         raise ConfigurationError("--images copy needs archiver.media.rewrite") from exc
     return rewrite_images(body, mapping, base_url=base_url)
-
-
-def local_or_remote(url: str | None, plan: ImagePlan) -> str:
-    """A head image or thumbnail URL, pointed at its copy when there is one."""
-    if not url:
-        return ""
-    return plan.mapping.get(url, url)
 
 
 def _copy_image(

@@ -1,0 +1,161 @@
+"""``archiver search``, ``show``, ``stats`` and ``runs``: the verbs that only read the archive."""
+
+from __future__ import annotations
+
+import os
+import sys
+from datetime import UTC
+from typing import Any
+
+import click
+
+from archiver.cli.options import (
+    Context,
+    filter_options,
+    format_option,
+    library_errors,
+    pass_context,
+)
+from archiver.cli.output import render, to_json
+
+SEARCH_COLUMNS = ("id", "published", "source", "title")
+
+
+@click.command()
+@click.argument("query", required=False)
+@filter_options
+@click.option("--limit", type=click.IntRange(min=1), default=50, show_default=True)
+@format_option()
+@pass_context
+@library_errors
+def search(ctx: Context, query: str | None, filters: Any, limit: int, fmt: str) -> None:
+    """List archived articles matching QUERY and the filters: the most relevant first, then
+    the newest (without QUERY, the newest first).
+
+    QUERY finds substrings of titles and texts in any script (谷歌, keras); quote it to use
+    the operators: "a phrase", -word, title:, author:, source:, category:, since:, until:.
+
+    \b
+    archiver search 谷歌
+    archiver search 'keras -tensorflow since:2021-01-01 category:资讯'
+    archiver search --category 36kr --since 2021-04-01 --format json
+    """
+    filters.query, filters.limit = query, limit
+    archive = ctx.archive()
+    try:
+        rows = archive.articles.search(filters)
+    finally:
+        archive.close()
+    if fmt == "table" and query and rows:
+        from archiver.storage.search import search_table
+
+        color = sys.stdout.isatty() and not os.environ.get("NO_COLOR")
+        click.echo(search_table(render(rows, SEARCH_COLUMNS, fmt), rows, query, color=color))
+        return
+    click.echo(render(rows, SEARCH_COLUMNS, fmt))
+
+
+@click.command()
+@click.argument("ident", metavar="ID|URL")
+@format_option(("json", "markdown", "html"), default="json")
+@pass_context
+@library_errors
+def show(ctx: Context, ident: str, fmt: str) -> None:
+    """Show one article: everything known (json), as a post (markdown), or its body with
+    its archived images shown from disk (html).
+
+    \b
+    archiver show 42
+    archiver show https://example.com/post/1 --format html > post.html
+    """
+    archive = ctx.archive()
+    try:
+        article = archive.articles.get(ident)
+    finally:
+        archive.close()
+    if fmt == "json":
+        click.echo(to_json(article))
+    elif fmt == "html":
+        click.echo(local_body(article, ctx.media_dir))
+    else:
+        from archiver.export.hexo import show_markdown
+
+        click.echo(show_markdown(article), nl=False)
+
+
+def local_body(article: dict[str, Any], media_dir: str | None) -> str:
+    """The published body with every archived image pointing at its file on this machine."""
+    from pathlib import Path
+
+    from archiver.media.rewrite import local_image_map, rewrite_images
+
+    body = article["content_html"] or article["summary_html"] or ""
+    directory = Path(media_dir or os.environ.get("ARCHIVER_MEDIA_DIR") or "media")
+    prefix = directory.resolve().as_uri() + "/"
+    mapping = local_image_map(article["images"], prefix)
+    return rewrite_images(body, mapping, base_url=article.get("base_url") or article["url"])
+
+
+@click.command()
+@format_option()
+@pass_context
+@library_errors
+def stats(ctx: Context, fmt: str) -> None:
+    """Counts over the archive: articles, sources, images and their bytes, then per source
+    and per month of publication.
+
+    \b
+    archiver stats --format json
+    """
+    archive = ctx.archive()
+    try:
+        counts = {**archive.stats.totals(), **archive.stats.breakdown()}
+    finally:
+        archive.close()
+    if fmt == "json":
+        click.echo(to_json(counts))
+        return
+    by_source, by_month = counts.pop("by_source"), counts.pop("by_month")
+    rows = [{"what": key, "count": value} for key, value in counts.items()]
+    click.echo(render(rows, ("what", "count"), fmt))
+    if fmt == "table":
+        click.echo()
+    sources = [{"source": name, **values} for name, values in by_source.items()]
+    columns = ("source", "articles", "oldest", "newest", "images", "image_bytes")
+    click.echo(render(sources, columns, fmt))
+    if fmt == "table":
+        click.echo()
+    months = [{"month": month, "articles": count} for month, count in by_month.items()]
+    click.echo(render(months, ("month", "articles"), fmt))
+
+
+RUN_COLUMNS = ("id", "started_at", "command", "status", "new", "updated", "unchanged", "failed")
+
+
+@click.command()
+@click.option("--limit", type=click.IntRange(min=1), default=20, show_default=True)
+@format_option()
+@pass_context
+@library_errors
+def runs(ctx: Context, limit: int, fmt: str) -> None:
+    """Crawl history, newest first, with per-source outcomes in JSON.
+
+    \b
+    archiver runs --format json
+    """
+    from dataclasses import asdict
+
+    archive = ctx.archive()
+    try:
+        records = archive.runs.recent(limit)
+    finally:
+        archive.close()
+    rows = []
+    for record in records:
+        row = asdict(record)
+        for key in ("started_at", "finished_at"):
+            row[key] = (
+                row[key].astimezone(UTC).isoformat().replace("+00:00", "Z") if row[key] else None
+            )
+        rows.append(row)
+    click.echo(render(rows, RUN_COLUMNS, fmt))
