@@ -99,6 +99,11 @@ class ArticleItem:
     """Categories given to the source (``--category``), in order; they come first."""
     source_timezone: str | None = None
     """IANA zone configured for the source (``--timezone``), used for naive dates."""
+    source_full_text: str | None = None
+    """The source's own ``full_text`` (``auto``, ``always``, ``never``), over the crawl's."""
+    source_content_selectors: list[str] = field(default_factory=list)
+    """The source's own site rule for its pages: where they keep the article."""
+    source_remove_selectors: list[str] = field(default_factory=list)
 
     # -- normalized (set by the front-matter pipeline) --
     key: str | None = None

@@ -124,6 +124,35 @@ ARCHIVER_THUMBNAILS: dict[str, tuple[int, int]] = {}
 """Thumbnail sizes to make, e.g. ``{"small": (320, 320)}``, stored as
 ``thumbs/<name>/<aa>/<sha256>.jpg``; needs Pillow (without it: a warning, no thumbnails)."""
 
+# -- whole articles: pages, their extraction, their captures ---------------------------------
+
+ARCHIVER_FULL_TEXT = os.environ.get("ARCHIVER_FULL_TEXT", "auto")
+"""When an entry's page is fetched and its article extracted (``--full-text``): ``auto``
+when the feed's body is missing, short or cut off; ``always``; ``never``. A source's own
+setting (``sources add --full-text``) goes first."""
+
+ARCHIVER_REFRESH_PAGES = False
+"""Fetch again (conditionally) the pages already archived for unchanged entries
+(``--refresh-pages``)."""
+
+ARCHIVER_SITE_RULES = os.environ.get("ARCHIVER_SITE_RULES", "")
+"""A TOML file of per-site rules: where a host's pages keep the article (CSS or XPath), what
+to remove (see ``archiver.extract.rules``). Its rules go before the built-in ones."""
+
+ARCHIVER_PAGE_RETRY_DELAY = 3600
+"""Seconds before a page that failed (an error, a timeout, a page shorter than the feed's
+summary) is fetched again by a later crawl; it doubles with each failure in a row."""
+
+ARCHIVER_PAGE_RETRY_MAX_DELAY = 7 * 24 * 3600
+"""The longest wait between two attempts at a failed page (seconds)."""
+
+ARCHIVER_EXTRACT_PROCESSES = _environment_int("ARCHIVER_EXTRACT_PROCESSES", -1)
+"""Worker processes that extract pages, off the reactor: -1, one per core but one; 0, a
+thread of the crawl's own process instead."""
+
+ARCHIVER_CAPTURES_DIR = os.environ.get("ARCHIVER_CAPTURES_DIR", "")
+"""Where the responses are kept as WARC files; empty: ``captures`` beside the media."""
+
 # -- politeness and the crawl itself -----------------------------------------------------
 
 USER_AGENT = f"feed-archiver/{__version__} (+https://github.com/feed-archiver/feed-archiver)"
@@ -139,6 +168,7 @@ DOWNLOAD_WARNSIZE = 16 * 1024 * 1024
 AUTOTHROTTLE_ENABLED = True
 DOWNLOADER_MIDDLEWARES = {
     "archiver.crawling.guard.PrivateAddressGuard": 50,  # before robots.txt and everything else
+    "archiver.crawling.captures.CaptureMiddleware": 595,  # outside decompression (590)
 }
 ARCHIVER_ALLOW_PRIVATE_ADDRESSES = os.environ.get("ARCHIVER_ALLOW_PRIVATE_ADDRESSES", "false")
 """``true``: fetch private, loopback and link-local addresses that a document of another host
@@ -167,6 +197,7 @@ FEED_EXPORT_ENCODING = "utf-8"
 
 ITEM_PIPELINES = {
     "pipelines.frontmatter.FrontMatterPipeline": 300,
+    "pipelines.pages.ArticlePagesPipeline": 350,
     "pipelines.images.ArticleImagesPipeline": 400,
     "pipelines.store.StorePipeline": 500,
 }

@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from archiver.items import ArticleItem, CaptureRecord, PageFetch
+from archiver.normalize.article import content_hash
 from archiver.storage import Archive
-from archiver.storage.articles import content_hash
 from tests.test_storage import make_item, store
 
 WHEN = datetime(2021, 4, 2, 6, 27, 15, tzinfo=UTC)

@@ -6,7 +6,14 @@ import sys
 
 import click
 
-from archiver.cli.options import Context, as_url, library_errors, pass_context
+from archiver.cli.options import (
+    Context,
+    as_url,
+    library_errors,
+    page_args,
+    page_options,
+    pass_context,
+)
 
 
 @click.command()
@@ -20,6 +27,7 @@ from archiver.cli.options import Context, as_url, library_errors, pass_context
 )
 @click.option("--timezone", metavar="TZ", help="IANA zone for the sources' naive dates.")
 @click.option("--no-images", is_flag=True, help="Do not download the articles' images.")
+@page_options
 @pass_context
 @library_errors
 def crawl(
@@ -28,6 +36,8 @@ def crawl(
     categories: tuple[str, ...],
     timezone: str | None,
     no_images: bool,
+    full_text: str | None,
+    refresh_pages: bool,
 ) -> None:
     """Crawl feeds now and archive every entry.
 
@@ -41,7 +51,9 @@ def crawl(
     """
     from archiver.crawling.runner import run_crawl, summary_line
 
-    options = ctx.crawl_options(images=not no_images)
+    options = ctx.crawl_options(
+        images=not no_images, full_text=full_text, refresh_pages=refresh_pages
+    )
     options.urls = [as_url(u) for u in urls]
     options.categories, options.timezone = categories, timezone
     result = run_crawl(options)
@@ -56,10 +68,18 @@ def crawl(
 @click.option("--source", "names", multiple=True, metavar="NAME", help="This source (repeatable).")
 @click.option("--forever", is_flag=True, help="Keep running due sources until SIGTERM.")
 @click.option("--no-images", is_flag=True, help="Do not download the articles' images.")
+@page_options
 @pass_context
 @library_errors
 def run(
-    ctx: Context, due: bool, every: bool, names: tuple[str, ...], forever: bool, no_images: bool
+    ctx: Context,
+    due: bool,
+    every: bool,
+    names: tuple[str, ...],
+    forever: bool,
+    no_images: bool,
+    full_text: str | None,
+    refresh_pages: bool,
 ) -> None:
     """Crawl scheduled sources: safe to call from cron every minute.
 
@@ -81,13 +101,22 @@ def run(
         if forever:
             if every or names:
                 raise click.UsageError("--forever runs the due sources; drop --all/--source")
-            child = [*_global_args(ctx), "run", "--due", *(["--no-images"] if no_images else [])]
+            child = [
+                *_global_args(ctx),
+                "run",
+                "--due",
+                *(["--no-images"] if no_images else []),
+                *page_args(full_text, refresh_pages),
+            ]
             sys.exit(ForeverLoop(archive, child).run())
         chosen = select_sources(archive, due=due, every=every, names=names)
         if not chosen:
             click.echo("Nothing is due.")
             return
-        skipped, result = run_sources(archive, chosen, ctx.crawl_options(images=not no_images))
+        options = ctx.crawl_options(
+            images=not no_images, full_text=full_text, refresh_pages=refresh_pages
+        )
+        skipped, result = run_sources(archive, chosen, options)
     finally:
         archive.close()
     if skipped:
@@ -121,10 +150,17 @@ def run(
     help="How long the queue must stay empty for --until-idle.",
 )
 @click.option("--no-images", is_flag=True, help="Do not download the articles' images.")
+@page_options
 @pass_context
 @library_errors
 def worker(
-    ctx: Context, redis_url: str | None, until_idle: bool, idle_seconds: float, no_images: bool
+    ctx: Context,
+    redis_url: str | None,
+    until_idle: bool,
+    idle_seconds: float,
+    no_images: bool,
+    full_text: str | None,
+    refresh_pages: bool,
 ) -> None:
     """Crawl scheduled sources with other workers, on any number of machines, through a
     shared Redis queue (needs the redis extra and, for several machines, PostgreSQL).
@@ -142,7 +178,7 @@ def worker(
     from archiver.crawling.workers import run_worker
 
     result = run_worker(
-        ctx.crawl_options(images=not no_images),
+        ctx.crawl_options(images=not no_images, full_text=full_text, refresh_pages=refresh_pages),
         redis_url=redis_url,
         until_idle=until_idle,
         idle_seconds=idle_seconds,

@@ -29,13 +29,18 @@ class Context:
 
         return Archive(self.database_url)
 
-    def crawl_options(self, *, images: bool) -> Any:
-        """A crawl's options from the global flags: archive, media, verbosity, terminal."""
+    def crawl_options(
+        self, *, images: bool, full_text: str | None = None, refresh_pages: bool = False
+    ) -> Any:
+        """A crawl's options from the global flags (archive, media, verbosity, terminal) and
+        the crawl's own (images, pages)."""
         from archiver.crawling.runner import CrawlOptions
 
         return CrawlOptions(
             urls=[],
             images=images,
+            full_text=full_text,
+            refresh_pages=refresh_pages,
             database_url=self.database_url,
             media_dir=self.media_dir,
             log_level={0: "WARNING", 1: "INFO"}.get(self.verbose, "DEBUG"),
@@ -44,6 +49,32 @@ class Context:
 
 
 pass_context = click.make_pass_decorator(Context)
+
+FULL_TEXT_MODES = ("auto", "always", "never")
+
+
+def page_options(function: F) -> F:
+    """``--full-text`` and ``--refresh-pages``: when the crawl fetches entries' pages."""
+    function = click.option(
+        "--refresh-pages",
+        is_flag=True,
+        help="Fetch again (conditionally) the pages already archived for unchanged entries.",
+    )(function)
+    return click.option(
+        "--full-text",
+        type=click.Choice(FULL_TEXT_MODES),
+        help="Fetch an entry's page and extract the whole article: when the feed's body is "
+        "missing, short or cut off (auto, the default), always, or never. "
+        "[env ARCHIVER_FULL_TEXT]",
+    )(function)
+
+
+def page_args(full_text: str | None, refresh_pages: bool) -> list[str]:
+    """The page flags as arguments again, for a child ``archiver`` process."""
+    return [
+        *(["--full-text", full_text] if full_text else []),
+        *(["--refresh-pages"] if refresh_pages else []),
+    ]
 
 
 def format_option(choices: tuple[str, ...] = FORMATS, default: str = "table") -> Callable[[F], F]:

@@ -51,6 +51,9 @@ class CrawlOptions:
     categories: Sequence[str] = ()
     timezone: str | None = None
     images: bool = True
+    full_text: str | None = None
+    """``auto``, ``always`` or ``never`` (``--full-text``); None: ``ARCHIVER_FULL_TEXT``."""
+    refresh_pages: bool = False
     database_url: str | None = None
     media_dir: str | None = None
     log_level: str = "WARNING"
@@ -148,6 +151,10 @@ def crawl_settings(options: CrawlOptions) -> Settings:
     }
     if options.media_dir:
         overrides["ARCHIVER_MEDIA_DIR"] = options.media_dir
+    if options.full_text:
+        overrides["ARCHIVER_FULL_TEXT"] = options.full_text
+    if options.refresh_pages:
+        overrides["ARCHIVER_REFRESH_PAGES"] = True
     overrides.update(options.settings)
     settings = project_settings(**overrides)
     if options.progress:

@@ -7,6 +7,7 @@ import unicodedata
 from typing import Literal
 from urllib.parse import urljoin, urlsplit
 
+from archiver.errors import ConfigurationError
 from archiver.normalize import read_html
 
 FullText = Literal["auto", "always", "never"]
@@ -32,6 +33,19 @@ _TRUNCATION_MARKS = re.compile(
 )
 """How cut-off entries end: an ellipsis, ``[…]``, "Read more", "阅读全文" and their kin
 (arrows and punctuation after them allowed)."""
+
+
+def full_text_mode(value: str | None, default: FullText = "auto") -> FullText:
+    """*value* as a full-text mode; *default* when it is empty. ``ConfigurationError`` names
+    the modes when it is none of them."""
+    if not value:
+        return default
+    for mode in FULL_TEXT_MODES:
+        if value == mode:
+            return mode
+    raise ConfigurationError(
+        f"full text must be one of {', '.join(FULL_TEXT_MODES)}, not {value!r}"
+    )
 
 
 def text_weight(text: str) -> int:

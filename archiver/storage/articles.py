@@ -7,7 +7,6 @@ article at once, leave one row. Every method blocks: call it off the reactor thr
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime
 from typing import Any
@@ -19,6 +18,7 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from archiver.errors import DatabaseError, NotFoundError
 from archiver.items import ArticleItem
+from archiver.normalize.article import content_hash
 from archiver.storage.db import first_line
 from archiver.storage.images import image_listing, link_images, save_images
 from archiver.storage.models import (
@@ -38,15 +38,6 @@ from archiver.storage.records import SearchFilters, StoreOutcome, StoreResult, i
 from archiver.storage.search import MAX_RANKED, apply_filters, snippet
 from archiver.storage.sql import Transaction, chunks
 from archiver.storage.terms import TermIds, names_by_article
-
-
-def content_hash(item: ArticleItem) -> str:
-    """A digest of what the source published for the article: a change means a revision."""
-    digest = hashlib.sha256()
-    for part in (item.title_raw, item.content_html, item.summary_html):
-        digest.update((part or "").encode("utf-8", "surrogatepass"))
-        digest.update(b"\x00")
-    return digest.hexdigest()
 
 
 class Articles:

@@ -299,7 +299,6 @@ class Capture(Base):
     """A response kept as a WARC record: where to read it, and what it was of."""
 
     __tablename__ = "captures"
-    __table_args__ = (UniqueConstraint("warc_file", "offset"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     url: Mapped[str] = mapped_column(String(2048), index=True)

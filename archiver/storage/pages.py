@@ -34,6 +34,7 @@ class Pages:
                 entry_hash=article.entry_hash or article.content_hash,
                 content_source=article.content_source,
                 status=article.page_status,
+                error=article.page_error,
                 failures=article.page_failures or 0,
                 attempted_at=article.page_attempted_at,
                 url=article.page_url,

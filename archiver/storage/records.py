@@ -93,6 +93,7 @@ class PageState:
     content_source: str | None
     status: str | None
     """``fetched``, ``failed`` or None (never fetched)."""
+    error: str | None
     failures: int
     attempted_at: datetime | None
     url: str | None

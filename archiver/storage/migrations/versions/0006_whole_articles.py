@@ -9,7 +9,8 @@ where its content came from (``content_source``), where each front-matter field 
 (``provenance``), the digest of the feed's entry apart from that of what is archived
 (``entry_hash``: an unchanged entry does not fetch its page again), and how its page's last
 fetch went (status, error, failures in a row for the back-off, validators for a
-conditional refresh). ``captures`` indexes the responses kept as WARC records. A source may
+conditional refresh). ``captures`` indexes the responses kept as WARC records (one row per
+article a response served: the entries of several feeds may share one page). A source may
 say when its pages are fetched (``full_text``) and where its site keeps the article
 (``content_selectors``, ``remove_selectors``).
 """
@@ -81,7 +82,6 @@ def upgrade() -> None:
             ["source_id"], ["sources.id"], name=op.f("fk_captures_source_id_sources")
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_captures")),
-        sa.UniqueConstraint("warc_file", "offset", name=op.f("uq_captures_warc_file_offset")),
     )
     op.create_index(op.f("ix_captures_url"), "captures", ["url"])
     op.create_index(op.f("ix_captures_article_id"), "captures", ["article_id"])

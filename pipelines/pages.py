@@ -1,0 +1,247 @@
+"""The pages pipeline: the whole article from its page, when the feed gives less.
+
+Between the front-matter pipeline (which made the entry's identity and digest) and the
+images pipeline (which then archives the images of the page's body too).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import multiprocessing
+import os
+from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
+from dataclasses import replace
+from datetime import UTC, datetime
+from functools import partial
+from typing import Any
+
+from scrapy import Request
+from scrapy.crawler import Crawler
+from scrapy.http import Response
+
+from archiver.crawling.captures import CAPTURE_KEY, RECORD_KEY
+from archiver.crawling.policy import retry_due_at
+from archiver.errors import PageParseError
+from archiver.extract.engine import extract_article
+from archiver.extract.merge import head_image_provenance, merge_page
+from archiver.extract.rules import BUILTIN_RULES, SiteRule, load_rules, source_rule
+from archiver.extract.shortfall import FullText, full_text_mode, page_wanted
+from archiver.items import ArticleItem, PageFetch
+from archiver.normalize.article import content_hash, normalize_fields
+from archiver.storage import Archive
+from archiver.storage.records import PageState
+
+logger = logging.getLogger(__name__)
+
+
+class ArticlePagesPipeline:
+    """Fetch the page of each entry whose feed falls short, extract it, merge it in.
+
+    Which entries (``ARCHIVER_FULL_TEXT``, a source's own ``full_text``): ``auto`` those whose
+    body is missing, short or cut off (:func:`~archiver.extract.shortfall.falls_short`),
+    ``always`` all, ``never`` none. A page is fetched once per article: not again while its
+    entry is unchanged (``ARCHIVER_REFRESH_PAGES`` asks again, conditionally), and one that
+    failed not before its back-off (``ARCHIVER_PAGE_RETRY_DELAY``, doubling) is over. The
+    fetch goes through the downloader like every request (robots.txt, AutoThrottle, per-host
+    limits, the private-address guard); the response is kept as a WARC record; extraction
+    runs in worker processes. A failure leaves the entry as the feed gave it, the reason on
+    ``item.page``. Items of page sources (a page crawled itself) pass untouched: the spider
+    extracted them already.
+    """
+
+    RETRY_DELAY = 3600.0
+    RETRY_MAX_DELAY = 7 * 24 * 3600.0
+
+    def __init__(self, *, crawler: Crawler) -> None:
+        settings = crawler.settings
+        self.crawler = crawler
+        self.mode: FullText = full_text_mode(settings.get("ARCHIVER_FULL_TEXT"))
+        self.refresh = settings.getbool("ARCHIVER_REFRESH_PAGES")
+        self.retry_delay = settings.getfloat("ARCHIVER_PAGE_RETRY_DELAY", self.RETRY_DELAY)
+        self.retry_max_delay = settings.getfloat(
+            "ARCHIVER_PAGE_RETRY_MAX_DELAY", self.RETRY_MAX_DELAY
+        )
+        self.rules: list[SiteRule] = list(BUILTIN_RULES)
+        if path := settings.get("ARCHIVER_SITE_RULES"):
+            self.rules[:0] = load_rules(path)  # the user's rules before the built-in ones
+        processes = settings.getint("ARCHIVER_EXTRACT_PROCESSES", -1)
+        self.processes = default_processes() if processes < 0 else processes
+        self.archive: Archive | None = None
+        self._executor: Executor | None = None
+        self._pages: dict[str, asyncio.Future[ArticleItem | PageFetch]] = {}
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> ArticlePagesPipeline:
+        return cls(crawler=crawler)
+
+    async def open_spider(self) -> None:
+        url = self.crawler.settings.get("ARCHIVER_DATABASE_URL")
+        self.archive = await asyncio.to_thread(Archive, url, migrate=False)
+        if self.processes > 0:
+            # spawn: a fork of a process running the reactor's threads could deadlock
+            context = multiprocessing.get_context("spawn")
+            self._executor = ProcessPoolExecutor(self.processes, mp_context=context)
+        else:
+            self._executor = ThreadPoolExecutor(1, thread_name_prefix="extract")
+
+    async def close_spider(self) -> None:
+        if self._executor is not None:
+            self._executor.shutdown(wait=True, cancel_futures=True)
+        if self.archive is not None:
+            await asyncio.to_thread(self.archive.close)
+
+    async def process_item(self, item: Any) -> Any:
+        if not isinstance(item, ArticleItem) or item.source_kind in ("page", "sitemap"):
+            return item
+        reason = self.page_wanted(item)
+        if reason is None:
+            return item
+        state = await self._state(item)
+        if state is not None and state.entry_hash == item.entry_hash and not self.refresh:
+            if state.status == "fetched":
+                item.page = PageFetch(status="kept", reason=reason, url=state.url)
+                return item
+            if state.status == "failed" and not self._due(state):
+                item.page = PageFetch(
+                    status="deferred",
+                    reason=reason,
+                    error=state.error,
+                    failures=state.failures,
+                    attempted_at=state.attempted_at,
+                )
+                return item
+        self.merge(item, await self._page(item, state), reason, state)
+        return item
+
+    def page_wanted(self, item: ArticleItem) -> str | None:
+        """Why the page of *item* is to be fetched, or None: by its source's ``full_text``
+        else the crawl's, and ``refresh`` for every page when ``ARCHIVER_REFRESH_PAGES``."""
+        mode = full_text_mode(item.source_full_text, self.mode)
+        reason = page_wanted(mode, item.content_html, item.url)
+        if reason is None and self.refresh and mode != "never":
+            return page_wanted("always", item.content_html, item.url) and "refresh"
+        return reason
+
+    def rules_for(self, item: ArticleItem) -> list[SiteRule]:
+        """The site rules that apply to *item*'s page: its source's own first."""
+        rule = source_rule(item.url, item.source_content_selectors, item.source_remove_selectors)
+        return [rule, *self.rules] if rule is not None else self.rules
+
+    def merge(
+        self, item: ArticleItem, page: ArticleItem | PageFetch, reason: str, state: PageState | None
+    ) -> None:
+        """Merge an extracted *page* into *item* (or record why there is none) and make its
+        front-matter again from the merged raw fields; its identity stays the entry's."""
+        stats = self.crawler.stats
+        failures = (state.failures if state is not None and state.status == "failed" else 0) + 1
+        if isinstance(page, PageFetch):  # the fetch or the extraction failed
+            item.page = replace(page, reason=reason, failures=failures)
+            stats.inc_value("archiver/pages/failed")
+            logger.info("page of %s not archived: %s", item.url, page.error)
+            return
+        fetched = page.page or PageFetch(status="fetched", reason=reason)
+        rejected = merge_page(item, page)
+        if rejected is not None:
+            item.page = replace(
+                fetched, status="failed", reason=reason, error=rejected, failures=failures
+            )
+            stats.inc_value("archiver/pages/failed")
+            logger.info("page of %s not used: %s", item.url, rejected)
+            return
+        item.page = replace(fetched, reason=reason, failures=0)
+        normalize_fields(item)
+        if (origin := head_image_provenance(item)) is not None:
+            item.provenance["headimg"] = origin
+        item.content_hash = content_hash(item)
+        stats.inc_value("archiver/pages/merged")
+
+    async def _state(self, item: ArticleItem) -> PageState | None:
+        assert self.archive is not None
+        return await asyncio.to_thread(
+            self.archive.pages.state, item.source_url, item.key or item.url
+        )
+
+    def _due(self, state: PageState) -> bool:
+        if state.attempted_at is None:
+            return True
+        due = retry_due_at(
+            state.failures, state.attempted_at, self.retry_delay, self.retry_max_delay
+        )
+        return datetime.now(UTC) >= due
+
+    async def _page(self, item: ArticleItem, state: PageState | None) -> ArticleItem | PageFetch:
+        """The page of *item*, extracted, or why not; fetched once per crawl whatever number
+        of entries (of several feeds) name it."""
+        known = self._pages.get(item.url)
+        if known is None:
+            known = asyncio.ensure_future(self._fetch_and_extract(item, state))
+            self._pages[item.url] = known
+        return await asyncio.shield(known)
+
+    async def _fetch_and_extract(
+        self, item: ArticleItem, state: PageState | None
+    ) -> ArticleItem | PageFetch:
+        attempted = datetime.now(UTC)
+        headers = {}
+        if state is not None and state.status == "fetched" and state.url == item.url:
+            if state.etag:
+                headers["If-None-Match"] = state.etag
+            if state.last_modified:
+                headers["If-Modified-Since"] = state.last_modified
+        request = Request(
+            item.url,
+            headers=headers,
+            meta={"source_url": item.source_url, CAPTURE_KEY: "page"},
+            dont_filter=True,
+        )
+        self.crawler.stats.inc_value("archiver/pages/requested")
+        try:
+            response = await self.crawler.engine.download_async(request)
+        except Exception as error:  # IgnoreRequest (robots.txt, the guard), DNS, timeouts
+            return PageFetch("failed", "", error=_describe(error), attempted_at=attempted)
+        if response.status == 304:
+            return PageFetch(
+                "kept", "", url=state.url if state else item.url, attempted_at=attempted
+            )
+        fetch = PageFetch(
+            "fetched",
+            "",
+            url=response.url,
+            attempted_at=attempted,
+            etag=_header(response, "ETag"),
+            last_modified=_header(response, "Last-Modified"),
+            capture=request.meta.get(RECORD_KEY),
+        )
+        if response.status >= 400:
+            return replace(fetch, status="failed", error=f"HTTP {response.status}")
+        assert self._executor is not None
+        job = partial(
+            extract_article,
+            response.body,
+            response.url,
+            content_type=_header(response, "Content-Type"),
+            fetched_at=attempted,
+            rules=self.rules_for(item),
+        )
+        try:
+            page = await asyncio.get_running_loop().run_in_executor(self._executor, job)
+        except PageParseError as error:
+            return replace(fetch, status="failed", error=str(error))
+        page.page = fetch
+        return page
+
+
+def default_processes() -> int:
+    """One extraction process per core but the one the crawl itself runs on."""
+    return max(1, (os.cpu_count() or 2) - 1)
+
+
+def _header(response: Response, name: str) -> str | None:
+    value = response.headers.get(name)
+    return value.decode("latin-1") if value else None
+
+
+def _describe(error: BaseException) -> str:
+    text = str(error) or type(error).__name__
+    return text.splitlines()[0][:500]
