@@ -139,7 +139,7 @@ ARCHIVER_SITE_RULES = os.environ.get("ARCHIVER_SITE_RULES", "")
 """A TOML file of per-site rules: where a host's pages keep the article (CSS or XPath), what
 to remove (see ``archiver.extract.rules``). Its rules go before the built-in ones."""
 
-ARCHIVER_PAGE_RETRY_DELAY = 3600
+ARCHIVER_PAGE_RETRY_DELAY = _environment_int("ARCHIVER_PAGE_RETRY_DELAY", 3600)
 """Seconds before a page that failed (an error, a timeout, a page shorter than the feed's
 summary) is fetched again by a later crawl; it doubles with each failure in a row."""
 

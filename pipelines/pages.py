@@ -98,6 +98,10 @@ class ArticlePagesPipeline:
         if reason is None:
             return item
         state = await self._state(item)
+        if state is not None and not state.own:
+            # Another feed's copy is the archived one; this entry's page would not be used.
+            item.page = PageFetch(status="kept", reason=reason, url=state.url)
+            return item
         if state is not None and state.entry_hash == item.entry_hash and not self.refresh:
             if state.status == "fetched":
                 item.page = PageFetch(status="kept", reason=reason, url=state.url)
@@ -159,7 +163,7 @@ class ArticlePagesPipeline:
     async def _state(self, item: ArticleItem) -> PageState | None:
         assert self.archive is not None
         return await asyncio.to_thread(
-            self.archive.pages.state, item.source_url, item.key or item.url
+            self.archive.pages.state, item.source_url, item.key or item.url, item.canonical_url
         )
 
     def _due(self, state: PageState) -> bool:

@@ -15,6 +15,7 @@ from scrapy.crawler import Crawler
 from archiver.crawling.policy import FetchHints
 from archiver.crawling.signals import SourceOutcome, source_fetched
 from archiver.errors import ArchiverError
+from archiver.extract.rules import RULE_MISSED
 from archiver.items import ArticleItem
 from archiver.storage import Archive, SourceRecord
 
@@ -38,6 +39,8 @@ class StorePipeline:
         self.run_id: int | None = None
         self.counts: Counter[str] = Counter()
         self.per_source: dict[str, Counter[str]] = {}
+        self.rule_misses: dict[str, set[str]] = {}
+        """Per source: the site rules that matched nothing on its pages, as said."""
         self.outcomes: dict[str, SourceOutcome] = {}
         self._sources: dict[str, SourceRecord] = {}
         self._source_locks: dict[str, asyncio.Lock] = {}
@@ -101,6 +104,14 @@ class StorePipeline:
             outcome = result.outcome
         self.counts[outcome] += 1
         source_counts[outcome] += 1
+        if item.page is not None:
+            source_counts[f"pages_{item.page.status}"] += 1
+            self.counts["pages"] += item.page.status == "fetched"
+        for error in item.parse_errors:  # a site's redesign is seen, not silent
+            if RULE_MISSED in error:
+                self.rule_misses.setdefault(item.source_url, set()).add(
+                    error.removeprefix("page: ")
+                )
         self.crawler.stats.inc_value(f"archiver/articles/{outcome}")
         for image in item.images:  # new files this run, once each however often shown
             if image.status == "downloaded" and image.sha256 not in self._files:
@@ -197,6 +208,11 @@ class StorePipeline:
             "error": outcome.error,
             "entries": outcome.entries,
             **{key: counts.get(key, 0) for key in ("new", "updated", "unchanged", "failed")},
+            "pages": {
+                status: counts.get(f"pages_{status}", 0)
+                for status in ("fetched", "failed", "kept", "deferred")
+            },
+            "rule_misses": sorted(self.rule_misses.get(url, ())),
         }
 
     async def _finish_run(

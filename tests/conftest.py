@@ -161,6 +161,7 @@ def archiver_env(extra: dict[str, str] | None = None) -> dict[str, str]:
     environment = {**os.environ, "PYTHONPATH": str(ROOT)}
     environment.pop("ARCHIVER_DATABASE_URL", None)
     environment.pop("ARCHIVER_MEDIA_DIR", None)
+    environment.pop("ARCHIVER_CAPTURES_DIR", None)
     environment.update(extra or {})
     return environment
 

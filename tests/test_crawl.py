@@ -194,7 +194,11 @@ def test_the_shipped_sample_feed_offline(tmp_path: Path) -> None:
 
 
 def test_scrapy_crawl_from_the_repository_root(mock_site: Any, tmp_path: Path) -> None:
-    env = {**os.environ, "ARCHIVER_DATABASE_URL": f"sqlite:///{tmp_path / 'a.db'}"}
+    env = {
+        **os.environ,
+        "ARCHIVER_DATABASE_URL": f"sqlite:///{tmp_path / 'a.db'}",
+        "ARCHIVER_MEDIA_DIR": str(tmp_path / "media"),  # and the captures beside it
+    }
     listed = subprocess.run(
         [sys.executable, "-m", "scrapy", "list"], cwd=ROOT, env=env, capture_output=True,
         text=True, check=False,
@@ -234,8 +238,9 @@ def test_progress_on_a_terminal(mock_site: Any, tmp_path: Path) -> None:
     leader, follower = pty.openpty()
     try:
         process = subprocess.Popen(
-            [sys.executable, "-m", "archiver", "--db", str(tmp_path / "a.db"), "crawl",
-             "--no-images", mock_site.url("/slow/rss.xml?delay=2")],
+            [sys.executable, "-m", "archiver", "--db", str(tmp_path / "a.db"),
+             "--media", str(tmp_path / "media"), "crawl", "--no-images",
+             mock_site.url("/slow/rss.xml?delay=2")],
             cwd=ROOT, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
             stderr=follower, text=True,
         )  # fmt: skip

@@ -242,11 +242,11 @@ def test_the_pages_declarations_come_before_the_extractors_guesses() -> None:
 
 def test_a_page_with_only_a_time_element_or_nothing_is_dated_as_it_can_be() -> None:
     undated_url = "https://news.example.com/story"
-    dated = ARTICLE_BODY.replace("<h1>", '<time datetime="2021-03-30">30 March</time><h1>')
+    dated = ARTICLE_BODY.replace("<h1>", '<time datetime="2021-03-30T10:00">30 March</time><h1>')
     item = extract_article(page("", dated), undated_url)
-    assert item.published_raw is not None
-    assert item.published_raw.startswith("2021-03-30")
-    assert item.provenance["published"] == "page:htmldate"  # htmldate reads <time> too
+    # htmldate reads the same day: the <time>, which has the time of day too, is kept
+    assert item.published_raw == "2021-03-30T10:00"
+    assert item.provenance["published"] == "page:html"
     no_year = ARTICLE_BODY.replace("© 2021 ", "")  # htmldate reads a copyright year as Jan 1
     undated = extract_article(page("", no_year), undated_url)
     assert undated.published_raw is None

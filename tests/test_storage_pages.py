@@ -74,7 +74,11 @@ def test_a_merged_page_is_stored_with_where_it_came_from(archive: Archive) -> No
     assert state is not None
     assert (state.entry_hash, state.status, state.etag) == (item.entry_hash, "fetched", '"v1"')
     assert state.content_source == "page:extractor"
+    assert state.own
     assert archive.pages.state("https://example.com/feed.xml", "guid-2") is None
+    other = archive.pages.state("https://example.com/other.xml", "x", "https://example.com/a/1")
+    assert other is not None
+    assert (other.article_id, other.own) == (state.article_id, False)
 
 
 def test_a_crawl_that_keeps_the_page_leaves_the_article_alone(archive: Archive) -> None:

@@ -16,7 +16,7 @@ from lxml import etree  # type: ignore[import-untyped]  # lxml ships no type hin
 
 from archiver.extract._tree import drop_element, inner_html
 from archiver.extract.links import page_links, relink
-from archiver.extract.rules import SiteRule, apply_rule, rule_for
+from archiver.extract.rules import RULE_MISSED, SiteRule, apply_rule, rule_for
 from archiver.items import ArticleItem
 from archiver.media.discover import find_images
 from archiver.readers.pages import PageReading, read_article_page
@@ -83,6 +83,9 @@ def _date_by_htmldate(reading: PageReading) -> None:
     # Called here rather than taken from the extractor's metadata, which hands htmldate the
     # page's canonical URL (often without the date in its path) instead of its own.
     found = find_date(copy.deepcopy(reading.root), url=reading.item.url, original_date=True)
+    time_element = reading.declared.time_element
+    if time_element is not None and time_element[1][:10] == found:
+        return  # the same day, and the <time> has the time of day too
     if found:
         reading.item.published_raw = found
         reading.item.provenance["published"] = "page:htmldate"
@@ -95,7 +98,7 @@ def _apply_site_rule(reading: PageReading, rule: SiteRule) -> bool:
     if result.missed:
         host = urlsplit(item.url).hostname or ""
         item.parse_errors.append(
-            f"site rule for {host} ({rule.origin}) matched nothing: {', '.join(result.missed)}"
+            f"site rule for {host} ({rule.origin}) {RULE_MISSED}: {', '.join(result.missed)}"
         )
     for name, raw in (("title", "title_raw"), ("published", "published_raw")):
         value = result.title if name == "title" else result.date

@@ -6,10 +6,11 @@ the publisher syndicated; the page fills what the feed left out):
 - **content**: the page's (``page:rule``, ``page:extractor``, else ``page:body``) when the
   feed's falls short, unless the page's text is no longer than the feed's (a consent page,
   a paywall, an error page served as 200): then the feed's stays, and the reason is given;
-- **title, authors, published, updated, categories, language**: the feed's, else the page's
-  (JSON-LD, then Open Graph and ``article:*``, then other meta tags, microdata, ``<time>``,
-  then the extractor and htmldate, as :func:`~archiver.extract.engine.extract_article`
-  ranks them);
+- **published**: the feed's, else what the page declares (JSON-LD, then ``article:*``, then
+  other meta tags and microdata), else the feed's ``updated``, else htmldate's reading of
+  the page, else its first ``<time>``;
+- **title, authors, updated, categories, language**: the feed's, else the page's (as
+  :func:`~archiver.extract.engine.extract_article` ranks the page's own sources);
 - **head image**: the feed's media, else the page's declared image (``og:image``, JSON-LD),
   else the first image of the content (``derived``, by the front-matter rules).
 
@@ -25,6 +26,8 @@ from archiver.normalize.text import html_to_text
 
 FEED = "feed"
 DERIVED = "derived"
+GUESSED = frozenset({"page:htmldate", "page:html"})
+"""Origins of a date that the page did not declare as its publication date."""
 
 _FILLED_FROM_PAGE = (
     ("title", "title_raw"),
@@ -39,6 +42,8 @@ _FILLED_FROM_PAGE = (
 def feed_provenance(item: ArticleItem) -> dict[str, str]:
     """``feed`` for every front-matter field a feed entry itself gave."""
     given = {name for name, raw in _FILLED_FROM_PAGE if getattr(item, raw)}
+    if item.updated_raw:
+        given.add("published")  # an entry's <updated> stands in for a missing <published>
     if item.content_html:
         given.add("content")
     if item.media:
@@ -53,6 +58,8 @@ def merge_page(entry: ArticleItem, page: ArticleItem) -> str | None:
     entry.provenance = {**feed_provenance(entry), **entry.provenance}
     for name, raw in _FILLED_FROM_PAGE:
         value = getattr(page, raw)
+        if name == "published" and entry.updated_raw and page.provenance.get(name) in GUESSED:
+            continue  # the feed's own <updated> is a better date than a guess from the page
         if value and not getattr(entry, raw):
             setattr(entry, raw, value)
             entry.provenance[name] = page.provenance.get(name, page.content_source or "page")

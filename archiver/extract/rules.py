@@ -51,6 +51,9 @@ class SiteRule:
         return host == self.host or host.endswith("." + self.host)
 
 
+RULE_MISSED = "matched nothing"
+"""What an item's parse error says when a site rule's selectors found nothing on its page."""
+
 BUILTIN_RULES: tuple[SiteRule, ...] = (
     SiteRule(
         host="36kr.com",

@@ -17,20 +17,26 @@ class Pages:
     def __init__(self, session: Transaction) -> None:
         self.session = session
 
-    def state(self, source_url: str, identity: str) -> PageState | None:
+    def state(
+        self, source_url: str, identity: str, canonical_url: str | None = None
+    ) -> PageState | None:
         """How the page of the article archived under *identity* in the source at
-        *source_url* was last fetched, or None for an article not archived yet."""
+        *source_url* (else at *canonical_url*, reached through another feed) was last
+        fetched, or None for an article not archived yet."""
         with self.session() as session:
-            article = session.scalars(
-                select(Article)
-                .join(Source, Article.source_id == Source.id)
-                .where(Source.url == source_url, Article.guid == identity)
-                .limit(1)
-            ).first()
+            own = (Source.url == source_url) & (Article.guid == identity)
+            found = select(Article).join(Source, Article.source_id == Source.id)
+            article = session.scalars(found.where(own).limit(1)).first()
+            is_own = article is not None
+            if article is None and canonical_url:
+                article = session.scalars(
+                    select(Article).where(Article.canonical_url == canonical_url).limit(1)
+                ).first()
             if article is None:
                 return None
             return PageState(
                 article_id=article.id,
+                own=is_own,
                 entry_hash=article.entry_hash or article.content_hash,
                 content_source=article.content_source,
                 status=article.page_status,
@@ -53,8 +59,8 @@ def record_page(session: Session, article: Article, item: ArticleItem) -> None:
     article.page_error = page.error
     article.page_failures = page.failures
     article.page_attempted_at = page.attempted_at
+    article.page_url = page.url or article.page_url
     if page.status == "fetched":
-        article.page_url = page.url
         article.page_etag = page.etag
         article.page_last_modified = page.last_modified
     if page.capture is not None:

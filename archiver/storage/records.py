@@ -88,6 +88,8 @@ class PageState:
     """What the archive knows of an article's page: whether a crawl should fetch it again."""
 
     article_id: int
+    own: bool
+    """Archived from this source; False: reached through another feed (whose copy stays)."""
     entry_hash: str | None
     """The digest of the feed entry the page was fetched for."""
     content_source: str | None

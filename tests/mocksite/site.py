@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from tests.mocksite import bigsite, feeds
+from tests.mocksite import bigsite, feeds, whole
 from tests.mocksite.corpus import ARTICLES, ARTICLES_BY_SLUG, Article, article_page
 from tests.mocksite.images import (
     bomb_png,
@@ -185,6 +185,7 @@ class Site:
         self._add_cache_routes()
         self._add_image_routes()
         self._add_page_routes()
+        self._add_whole_routes()
         self._add_big_routes()
         self._add_control_routes()
 
@@ -1267,6 +1268,87 @@ class Site:
         )
 
     # -- the big site -------------------------------------------------------------------------
+
+    def _add_whole_routes(self) -> None:
+        add = self.add_static
+        for path, description, content_type, make in (
+            (
+                "/whole/summary.atom",
+                "Atom with teasers only: the articles are on their pages.",
+                ATOM,
+                whole.summary_atom,
+            ),
+            (
+                "/whole/truncated.xml",
+                "RSS cut off with 'Read more' (a page the Atom feed names).",
+                RSS,
+                whole.truncated_rss,
+            ),
+            (
+                "/whole/full.xml",
+                "RSS with the whole article in <description>.",
+                RSS,
+                whole.full_rss,
+            ),
+            (
+                "/whole/ruled.xml",
+                "Teasers of a page a site rule matches and of one redesigned.",
+                RSS,
+                whole.ruled_rss,
+            ),
+            (
+                "/whole/failing.xml",
+                "Teasers whose pages answer 404, 500 and a consent wall.",
+                RSS,
+                whole.failing_rss,
+            ),
+        ):
+            add(path, "whole", description, content_type, make)
+        for page in whole.PAGES:
+            add(
+                f"/whole/pages/{page.slug}.html",
+                "whole",
+                f"An article page with {page.metadata} metadata, lazy images and boilerplate.",
+                HTML,
+                functools.partial(whole.article_page, page),
+            )
+        add(
+            "/whole/pages/ruled.html",
+            "whole",
+            "The article in div.story-text.",
+            HTML,
+            whole.ruled_page,
+        )
+        add(
+            "/whole/pages/redesigned.html",
+            "whole",
+            "The article in div.article-body.",
+            HTML,
+            functools.partial(whole.ruled_page, redesigned=True),
+        )
+        add(
+            "/whole/pages/consent.html",
+            "whole",
+            "A consent wall instead of the article.",
+            HTML,
+            whole.consent_page,
+        )
+        add(
+            "/whole/pages/missing.html",
+            "whole",
+            "An article page that is gone.",
+            HTML,
+            lambda base: b"<h1>Not found</h1>",
+            status=404,
+        )
+        add(
+            "/whole/pages/broken.html",
+            "whole",
+            "An article page whose server fails.",
+            HTML,
+            lambda base: b"<h1>Internal error</h1>",
+            status=500,
+        )
 
     def _add_big_routes(self) -> None:
         count, per_feed = self.options.big_feeds, self.options.big_per_feed
