@@ -1,10 +1,15 @@
-"""Why a request failed, in words: the short code that a failed image records."""
+"""Why a request failed, in words: a line for a source's error text, a short code for an image."""
 
 from __future__ import annotations
+
+from typing import TYPE_CHECKING
 
 from scrapy.exceptions import IgnoreRequest
 
 from archiver.crawling.guard import LocalFileRefused, PrivateAddressRefused
+
+if TYPE_CHECKING:
+    from twisted.python.failure import Failure
 
 _FAILURE_CLASSES: tuple[tuple[str, frozenset[str]], ...] = (
     ("timeout", frozenset({"DownloadTimeoutError", "TimeoutError", "TCPTimedOutError"})),
@@ -20,6 +25,18 @@ _FAILURE_CLASSES: tuple[tuple[str, frozenset[str]], ...] = (
     ),
 )
 """Download errors (Scrapy's and Twisted's names for them) and the reason they record."""
+
+
+def describe_failure(failure: Failure) -> str:
+    """One line that says why a request failed: the HTTP status, or the network error."""
+    from scrapy.spidermiddlewares.httperror import HttpError
+
+    value = failure.value
+    if isinstance(value, HttpError):
+        response = value.response
+        return f"HTTP {response.status} from {response.url}"
+    text = str(value).strip() or type(value).__name__
+    return f"{type(value).__name__}: {text}".splitlines()[0]
 
 
 def download_failure_reason(
