@@ -826,6 +826,20 @@ def test_a_host_policy_decides_the_first_referer(pipeline: ArticleImagesPipeline
     assert [r.meta["archiver_image"].tried for r in requests] == [["root"], ["article"]]
 
 
+def test_a_strategy_sending_a_header_already_refused_is_passed_over() -> None:
+    from archiver.media.referers import ImageFetch
+
+    fetch = ImageFetch(url="https://cdn.example/a.png", article_url="https://cdn.example/")
+    assert fetch.use(fetch.next_strategy("article") or "") == "https://cdn.example/"
+    assert fetch.next_strategy("article") == "none"
+    fetch.use("none")
+    assert fetch.next_strategy("article") is None  # "root" would send the article's header
+    assert (fetch.tried, fetch.referers) == (
+        ["article", "none", "root"],
+        ["https://cdn.example/", None, "https://cdn.example/"],
+    )
+
+
 def response(body: bytes, status: int = 200, content_type: str = "image/png") -> Response:
     return Response(
         "https://cdn.example/x",
