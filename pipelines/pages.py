@@ -21,13 +21,13 @@ from scrapy.crawler import Crawler
 from scrapy.http import Response
 
 from archiver.crawling.captures import CAPTURE_KEY, RECORD_KEY
-from archiver.crawling.policy import retry_due_at
 from archiver.errors import PageParseError
 from archiver.extract.engine import extract_article
 from archiver.extract.merge import head_image_provenance, merge_page
 from archiver.extract.rules import BUILTIN_RULES, SiteRule, load_rules, source_rule
 from archiver.extract.shortfall import FullText, full_text_mode, page_wanted
 from archiver.items import ArticleItem, PageFetch
+from archiver.media.retries import RetryPolicy
 from archiver.normalize.article import content_hash, normalize_fields
 from archiver.storage import Archive
 from archiver.storage.records import PageState
@@ -58,9 +58,9 @@ class ArticlePagesPipeline:
         self.crawler = crawler
         self.mode: FullText = full_text_mode(settings.get("ARCHIVER_FULL_TEXT"))
         self.refresh = settings.getbool("ARCHIVER_REFRESH_PAGES")
-        self.retry_delay = settings.getfloat("ARCHIVER_PAGE_RETRY_DELAY", self.RETRY_DELAY)
-        self.retry_max_delay = settings.getfloat(
-            "ARCHIVER_PAGE_RETRY_MAX_DELAY", self.RETRY_MAX_DELAY
+        self.retry_policy = RetryPolicy(
+            settings.getfloat("ARCHIVER_PAGE_RETRY_DELAY", self.RETRY_DELAY),
+            settings.getfloat("ARCHIVER_PAGE_RETRY_MAX_DELAY", self.RETRY_MAX_DELAY),
         )
         self.rules: list[SiteRule] = list(BUILTIN_RULES)
         if path := settings.get("ARCHIVER_SITE_RULES"):
@@ -169,10 +169,9 @@ class ArticlePagesPipeline:
     def _due(self, state: PageState) -> bool:
         if state.attempted_at is None:
             return True
-        due = retry_due_at(
-            state.failures, state.attempted_at, self.retry_delay, self.retry_max_delay
+        return datetime.now(UTC) >= self.retry_policy.retry_after(
+            state.failures, state.attempted_at
         )
-        return datetime.now(UTC) >= due
 
     async def _page(self, item: ArticleItem, state: PageState | None) -> ArticleItem | PageFetch:
         """The page of *item*, extracted, or why not; fetched once per crawl whatever number

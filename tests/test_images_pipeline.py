@@ -28,13 +28,11 @@ from twisted.internet.error import DNSLookupError, TimeoutError
 
 from archiver.items import ArticleItem, ImageRef, MediaRef
 from archiver.media import find_images, local_image_map, rewrite_images, sniff_image
+from archiver.media.referers import host_key
+from archiver.media.selection import article_images
 from archiver.storage import Archive
-from pipelines.images import (
-    ArticleImagesPipeline,
-    AtomicFSFilesStore,
-    ImageFailed,
-    _host_key,
-)
+from pipelines.images import ArticleImagesPipeline, ImageFailed
+from pipelines.stores import AtomicFSFilesStore
 from tests.conftest import ROOT
 
 PLACEHOLDER = "data:image/gif;base64,R0lGODlhAQABAIAAAAAAAP///yH5BAEAAAAALAAAAAABAAEAAAIBRAA7"
@@ -176,7 +174,8 @@ def no_errors_logged(log: str) -> None:
         and "[scrapy.downloadermiddlewares.robotstxt]" not in line
     ]
     assert not errors, "\n".join(errors[:20])
-    assert "pipelines/images.py" not in log
+    for module in ("images", "known_images", "image_requests", "stores"):
+        assert f"pipelines/{module}.py" not in log
 
 
 # -- a server that counts what it managed to send before the client hung up ---------------------
@@ -711,8 +710,9 @@ def test_the_back_off_doubles_up_to_its_maximum(tmp_path: Path) -> None:
     )
     pipeline = ArticleImagesPipeline.from_crawler(crawler)
     now = datetime(2026, 1, 1, tzinfo=UTC)
-    waits = [(pipeline.retry_after(n, now) - now).total_seconds() for n in (1, 2, 3, 4, 5, 99)]
-    assert pipeline.retry_after(0, now) == now + timedelta(seconds=60)  # as the first failure
+    retry_after = pipeline.retry_policy.retry_after
+    waits = [(retry_after(n, now) - now).total_seconds() for n in (1, 2, 3, 4, 5, 99)]
+    assert retry_after(0, now) == now + timedelta(seconds=60)  # as the first failure
     assert waits == [60, 120, 240, 480, 600, 600]
 
 
@@ -731,40 +731,13 @@ def test_no_images_turns_the_pipeline_off(site: Any, tmp_path: Path) -> None:
 # -- unit checks, no crawl -----------------------------------------------------------------------
 
 
-class FakeImages:
-    def known(self, url: str) -> ImageRef | None:
-        return None
-
-
-class FakeHostPolicies:
-    def __init__(self) -> None:
-        self.policies: dict[str, str] = {}
-
-    def all(self) -> dict[str, str]:
-        return dict(self.policies)
-
-    def save(self, host: str, strategy: str) -> None:
-        self.policies[host] = strategy
-
-
-class FakeArchive:
-    def __init__(self) -> None:
-        self.images = FakeImages()
-        self.host_policies = FakeHostPolicies()
-
-    def close(self) -> None:
-        pass
-
-
 @pytest.fixture
 def pipeline(tmp_path: Path) -> ArticleImagesPipeline:
     crawler = get_crawler(settings_dict={"ARCHIVER_MEDIA_DIR": str(tmp_path / "media")})
     return ArticleImagesPipeline.from_crawler(crawler)
 
 
-def test_images_of_lists_body_then_head_thumbnail_and_image_media(
-    pipeline: ArticleImagesPipeline,
-) -> None:
+def test_article_images_lists_body_then_head_thumbnail_and_image_media() -> None:
     item = ArticleItem(
         url="https://site.example/post/1",
         source_url="https://site.example/feed",
@@ -779,7 +752,7 @@ def test_images_of_lists_body_then_head_thumbnail_and_image_media(
             MediaRef("https://site.example/post/a.png", "image"),
         ],
     )
-    refs = pipeline.images_of(item)
+    refs = article_images(item)
     assert [(r.position, r.role, r.url, r.status) for r in refs] == [
         (0, "body", "https://site.example/post/a.png", "pending"),
         (1, "body", "https://site.example/b.png", "pending"),
@@ -795,7 +768,9 @@ def prepared(pipeline: ArticleImagesPipeline, item: ArticleItem) -> list[Request
     requests = pipeline.get_media_requests(item, None)  # type: ignore[arg-type]
     for request in requests:
         fetch = request.meta["archiver_image"]
-        pipeline._use_strategy(request, fetch, pipeline._strategies(fetch.url)[0])
+        pipeline.requests.use_strategy(
+            request, fetch, pipeline.known_images.first_strategy(fetch.url)
+        )
     return requests
 
 
@@ -820,7 +795,7 @@ def test_one_request_per_distinct_url_with_the_limits(pipeline: ArticleImagesPip
 
 
 def test_a_host_policy_decides_the_first_referer(pipeline: ArticleImagesPipeline) -> None:
-    pipeline._policies = {"cdn.example": "root", "img.example:8080": "article"}
+    pipeline.known_images.host_policies = {"cdn.example": "root", "img.example:8080": "article"}
     item = ArticleItem(
         url="https://site.example/post/1",
         source_url="https://site.example/feed",
@@ -832,6 +807,20 @@ def test_a_host_policy_decides_the_first_referer(pipeline: ArticleImagesPipeline
         b"https://site.example/post/1",
     ]
     assert [r.meta["archiver_image"].tried for r in requests] == [["root"], ["article"]]
+
+
+def test_a_strategy_sending_a_header_already_refused_is_passed_over() -> None:
+    from archiver.media.referers import ImageFetch
+
+    fetch = ImageFetch(url="https://cdn.example/a.png", article_url="https://cdn.example/")
+    assert fetch.use(fetch.next_strategy("article") or "") == "https://cdn.example/"
+    assert fetch.next_strategy("article") == "none"
+    fetch.use("none")
+    assert fetch.next_strategy("article") is None  # "root" would send the article's header
+    assert (fetch.tried, fetch.referers) == (
+        ["article", "none", "root"],
+        ["https://cdn.example/", None, "https://cdn.example/"],
+    )
 
 
 def response(body: bytes, status: int = 200, content_type: str = "image/png") -> Response:
@@ -901,7 +890,7 @@ def test_item_completed_fills_refs_and_marks_later_deliveries_cached(
             "width": 2, "height": 3, "size": 40}  # fmt: skip
     results: list[Any] = [(True, done), (False, Failure(ImageFailed("http-404")))]
     first = item()
-    first.images = pipeline.images_of(first)
+    first.images = article_images(first)
     pipeline.item_completed(results, first, None)  # type: ignore[arg-type]
     assert [(r.url, r.status, r.error, r.width) for r in first.images] == [
         ("https://s.example/a.png", "downloaded", None, 2),
@@ -909,7 +898,7 @@ def test_item_completed_fills_refs_and_marks_later_deliveries_cached(
         ("https://s.example/a.png", "downloaded", None, 2),
     ]
     second = item()
-    second.images = pipeline.images_of(second)
+    second.images = article_images(second)
     pipeline.item_completed(results, second, None)  # type: ignore[arg-type]
     assert second.images[0].status == "cached"
 
@@ -924,30 +913,30 @@ def test_a_failure_says_when_it_was_tried_and_results_are_forgotten_in_time(
 
     from twisted.python.failure import Failure
 
-    import pipelines.images as images
+    import pipelines.known_images as known_images
 
     item = ArticleItem(url="https://s.example/p", source_url="https://s.example/f",
                        content_html='<img src="/b.png">')  # fmt: skip
-    item.images = pipeline.images_of(item)
+    item.images = article_images(item)
     tried = datetime(2026, 1, 1, tzinfo=UTC)
-    pipeline._attempted["https://s.example/b.png"] = tried
+    pipeline.known_images.attempted["https://s.example/b.png"] = tried
     pipeline.item_completed([(False, Failure(ImageFailed("http-404")))], item, None)  # type: ignore[arg-type]
     assert (item.images[0].status, item.images[0].last_attempt) == ("failed", tried)
 
     info = SimpleNamespace(downloaded={"fingerprint": "result"})
     pipeline.item_completed([], ArticleItem(url="u", source_url="s"), info)  # type: ignore[arg-type]
     assert info.downloaded  # not yet
-    pipeline._caches_since -= images.CACHE_SECONDS + 1
+    pipeline.known_images.remembered_since -= known_images.CACHE_SECONDS + 1
     pipeline.item_completed([], ArticleItem(url="u", source_url="s"), info)  # type: ignore[arg-type]
-    assert (info.downloaded, pipeline._attempted) == ({}, {})
+    assert (info.downloaded, pipeline.known_images.attempted) == ({}, {})
 
 
 def test_the_filesystem_store_writes_atomically(tmp_path: Path) -> None:
     store = AtomicFSFilesStore(str(tmp_path / "media"))
     path = "images/ab/" + "ab" * 32 + ".png"
     assert store.stat_file(path, None) == {}  # type: ignore[arg-type]
-    store._persist(path, b"first")
-    store._persist(path, b"second")
+    store.write(path, b"first")
+    store.write(path, b"second")
     assert (tmp_path / "media" / path).read_bytes() == b"second"
     assert [p.name for p in (tmp_path / "media" / "images" / "ab").iterdir()] == [Path(path).name]
     assert "last_modified" in store.stat_file(path, None)  # type: ignore[arg-type]
@@ -984,7 +973,7 @@ def test_file_path_is_the_content_name(pipeline: ArticleImagesPipeline) -> None:
     ],
 )
 def test_host_keys(url: str, key: str) -> None:
-    assert _host_key(url) == key
+    assert host_key(url) == key
 
 
 class FakePillowImage:
@@ -1036,10 +1025,11 @@ def test_thumbnails_are_made_off_the_reactor_and_stored_by_content(tmp_path: Pat
         }
     )
     pipeline = ArticleImagesPipeline.from_crawler(crawler)
-    pipeline.thumbnails = {"small": (32, 32), "medium": (128, 128)}  # as if Pillow were there
-    pipeline._pillow = FakePillow()
+    pipeline.thumbnails.sizes = {"small": (32, 32), "medium": (128, 128)}  # as if Pillow were there
+    pipeline.thumbnails.pillow = FakePillow()
     digest = "cd" * 32
-    asyncio.run(pipeline._store_thumbnails(b"png bytes", f"images/cd/{digest}.png", None))  # type: ignore[arg-type]
+    path = f"images/cd/{digest}.png"
+    asyncio.run(pipeline.thumbnails.write(pipeline.store, b"png bytes", path, None))  # type: ignore[arg-type]
     small = tmp_path / "media" / "thumbs" / "small" / "cd" / f"{digest}.jpg"
     medium = tmp_path / "media" / "thumbs" / "medium" / "cd" / f"{digest}.jpg"
     assert small.read_bytes() == b"JPEG 32x24 RGB"
@@ -1048,10 +1038,10 @@ def test_thumbnails_are_made_off_the_reactor_and_stored_by_content(tmp_path: Pat
 
 def test_real_thumbnails_with_pillow(tmp_path: Path) -> None:
     pytest.importorskip("PIL.Image")
-    from pipelines.images import _make_thumbnail
+    from archiver.media.thumbnails import make_thumbnail
     from tests.mocksite.images import alpha_png
 
-    data = _make_thumbnail(__import__("PIL.Image").Image, alpha_png().data, (16, 16))
+    data = make_thumbnail(__import__("PIL.Image").Image, alpha_png().data, (16, 16))
     info = sniff_image(data)
     assert info is not None
     assert (info.media_type, info.width, info.height) == ("image/jpeg", 16, 16)
@@ -1069,7 +1059,7 @@ def test_thumbnails_without_pillow_are_skipped_with_a_warning(
         }
     )
     pipeline = ArticleImagesPipeline.from_crawler(crawler)
-    assert pipeline.thumbnails == {}
+    assert pipeline.thumbnails.sizes == {}
     assert "pip install Pillow" in caplog.text
 
 
@@ -1096,4 +1086,5 @@ def test_a_store_that_raises_on_a_missing_file_means_missing(
             raise RuntimeError("404 Not Found (HeadObject)")
 
     pipeline.store = RaisingStore()  # type: ignore[assignment]
-    assert asyncio.run(pipeline._exists("images/ab/x.png", None)) is False  # type: ignore[arg-type]
+    exists = pipeline.known_images.in_store(pipeline.store, "images/ab/x.png", None)  # type: ignore[arg-type]
+    assert asyncio.run(exists) is False

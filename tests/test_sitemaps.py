@@ -236,6 +236,51 @@ def test_a_known_feed_answering_html_is_not_a_page() -> None:
     assert not spider.may_be_page(response(SITEMAP, "application/rss+xml; charset=utf-8"))
 
 
+def test_the_bookkeeping_reports_a_sitemap_source_without_a_spider() -> None:
+    """SitemapCrawl alone: pages chosen newest first, settled, and the outcome written."""
+    crawl = SitemapCrawl(SITEMAP, SourceOutcome(url=SITEMAP))
+    urlset = ParsedSitemap(kind="urlset", entries=[entry(f"/{day}", day) for day in range(1, 10)])
+    assert list(crawl.follow(urlset, SITEMAP, depth=0, max_sitemaps=1, tracking_params=())) == []
+    archived = {"https://example.com/9": datetime(2021, 4, 20, tzinfo=UTC)}
+    chosen = crawl.choose_pages(archived, max_pages=7)
+    assert [e.url for e in chosen] == [f"https://example.com/{day}" for day in range(8, 1, -1)]
+    assert (crawl.unchanged, crawl.left_out, crawl.pending_pages) == (1, 1, 7)
+    assert crawl.interim_outcome().final is False
+    settled = [crawl.settle_page(archived=True)]
+    settled += [crawl.settle_page(failure=f"page {n}") for n in range(6)]
+    assert settled == [False] * 6 + [True]
+    outcome = crawl.finish(pending_items=1)
+    assert (outcome.status, outcome.entries, outcome.pending_items) == ("partial", 1, 1)
+    assert outcome.error == (
+        "6 of 7 pages failed: page 0; page 1; page 2; page 3; page 4; and 1 more"
+    )
+    assert outcome.warnings == [
+        "1 pages unchanged since archived",
+        "1 pages left for later crawls",
+    ]
+
+
+def test_a_response_says_how_its_source_went() -> None:
+    from archiver.crawling.outcomes import may_be_article_page, response_outcome
+
+    headers = {"ETag": '"v1"', "Retry-After": "120", "Cache-Control": "max-age=60"}
+    moved = response_outcome(SITEMAP, "https://example.com/new.xml", 200, headers.get, (301,))
+    assert (moved.status, moved.moved_to, moved.etag, moved.max_age) == (
+        "ok",
+        "https://example.com/new.xml",
+        '"v1"',
+        60,
+    )
+    found = response_outcome(SITEMAP, "https://example.com/new.xml", 200, headers.get, (302,))
+    assert (found.final_url, found.moved_to) == ("https://example.com/new.xml", None)
+    assert response_outcome(SITEMAP, SITEMAP, 304, headers.get).status == "not_modified"
+    busy = response_outcome(SITEMAP, SITEMAP, 429, headers.get)
+    assert (busy.status, busy.retry_after, busy.etag) == ("failed", 120, None)
+    assert may_be_article_page("text/html", known_kind=None, discovered=False)
+    assert not may_be_article_page("text/html", known_kind="atom", discovered=False)
+    assert not may_be_article_page("text/html", known_kind=None, discovered=True)
+
+
 # -- the runner hands the spider what the archive knows -----------------------------------------
 
 

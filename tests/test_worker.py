@@ -22,6 +22,7 @@ SITEMAP = "/sitemap.xml"
 SAME_PAGES = "/sitemaps/articles.xml.gz"
 """A second sitemap source listing pages of the first: the shared duplicate filter's work."""
 UNTIL_IDLE = ("--until-idle", "--idle-seconds", "0.5")
+NO_PAGES = ("--full-text", "never")
 
 
 @pytest.fixture
@@ -131,10 +132,15 @@ def test_two_workers_archive_each_article_once_then_fetch_conditionally(
     assert len(pages) >= 2
     media = tmp_path / "media"  # the shared media store
     mock_site.reset_log()
+    # No page of a feed entry: those go around the shared queue (test_workers_fetch_the_pages
+    # below), and this test counts the queue's requests.
     workers = [
-        start_worker(postgres_url, redis_url, redis_prefix, *UNTIL_IDLE, cwd=tmp_path, media=media)
+        start_worker(
+            postgres_url, redis_url, redis_prefix, *UNTIL_IDLE, *NO_PAGES, cwd=tmp_path,
+            media=media,
+        )
         for _ in range(2)
-    ]
+    ]  # fmt: skip
     results = [finish(worker) for worker in workers]
     for returncode, stdout, stderr in results:
         assert returncode == 0, stderr
@@ -146,7 +152,7 @@ def test_two_workers_archive_each_article_once_then_fetch_conditionally(
 
     # The same articles as one `run --due` of the same sources, one row each.
     add_sources(db_url, mock_site, sources)
-    baseline = run_archiver("--db", db_url, "run", "--due", "--no-images")
+    baseline = run_archiver("--db", db_url, "run", "--due", "--no-images", *NO_PAGES)
     assert baseline.returncode == 0, baseline.stderr
     query = "select url from articles order by url"
     archived = [row[0] for row in sql(postgres_url, query)]
@@ -584,3 +590,18 @@ def test_a_worker_with_a_bad_rsshub_instance_does_not_start(db_url: str, redis_u
     assert result.stderr.strip().splitlines()[-1] == (
         "Error: ARCHIVER_RSSHUB_URL 'nope' is not an http(s) URL of an RSSHub instance"
     )
+
+
+@pytest.mark.redis
+def test_workers_fetch_the_pages_of_teasers(
+    mock_site: Any, db_url: str, redis_url: str, redis_prefix: str, tmp_path: Path
+) -> None:
+    add_sources(db_url, mock_site, ["/whole/summary.atom"])
+    worker = start_worker(
+        db_url, redis_url, redis_prefix, *UNTIL_IDLE, cwd=tmp_path, media=tmp_path / "media"
+    )
+    returncode, _, stderr = finish(worker)
+    assert returncode == 0, stderr
+    rows = sql(db_url, "select content_source, page_status from articles")
+    assert rows == [("page:extractor", "fetched")] * 4
+    assert list((tmp_path / "captures").glob("*.warc.gz"))

@@ -114,11 +114,3 @@ def next_due(now: datetime, interval: int, hints: FetchHints) -> datetime:
     if hints.retry_after:
         wait = max(wait, min(hints.retry_after, MAX_INTERVAL))
     return now + timedelta(seconds=wait)
-
-
-def retry_due_at(failures: int, last_attempt: datetime, delay: float, max_delay: float) -> datetime:
-    """When something that failed *failures* times in a row (an image, a page) may be tried
-    again: *delay* seconds after the first failure, twice that after the second, and so on,
-    never more than *max_delay*."""
-    exponent = min(max(failures, 1) - 1, 40)  # 2**40 delays are past any maximum
-    return last_attempt + timedelta(seconds=max(min(delay * 2**exponent, max_delay), 0))

@@ -227,7 +227,7 @@ class Articles:
                             "origin_url": article.origin_url,
                             "content_hash": article.content_hash,
                             "content_source": article.content_source,
-                    "feed_content_html": article.raw.get("feed_content_html"),
+                            "feed_content_html": article.raw.get("feed_content_html"),
                             "provenance": dict(article.provenance or {}),
                             "page": _page_listing(article),
                             "captures": [

@@ -1,0 +1,131 @@
+"""Media stores for the images pipeline: a directory written atomically, and thumbnails in any."""
+
+from __future__ import annotations
+
+import logging
+import os
+import uuid
+from importlib import import_module
+from io import BytesIO
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from scrapy.utils.asyncio import run_in_thread
+from scrapy.utils.defer import deferred_from_coro, ensure_awaitable
+
+from archiver.media.paths import thumbnail_path
+from archiver.media.thumbnails import make_thumbnail
+
+if TYPE_CHECKING:
+    from scrapy.pipelines.files import FilesStoreProtocol, StatInfo
+    from scrapy.pipelines.media import MediaPipeline
+    from twisted.internet.defer import Deferred
+
+logger = logging.getLogger(__name__)
+
+
+def write_atomically(path: Path, data: bytes) -> None:
+    """Write ``data`` to a temporary name beside ``path``, then rename it into place.
+
+    A reader (or a crash) never sees half a file; the rename replaces any earlier copy, which
+    for content-addressed names holds the same bytes.
+    """
+    temporary = path.with_name(f".{path.name}.{uuid.uuid4().hex}.part")
+    try:
+        with temporary.open("xb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        temporary.replace(path)
+    except BaseException:
+        temporary.unlink(missing_ok=True)
+        raise
+
+
+class AtomicFSFilesStore:
+    """A directory store like Scrapy's ``FSFilesStore``, but each file is written atomically
+    (temporary name, then rename) and off the reactor thread.
+
+    ``stat_file`` only checks that the file is there: names are sha256 digests of the
+    content, so a file that exists is the right file and needs no checksum.
+    """
+
+    def __init__(self, basedir: str | os.PathLike[str]) -> None:
+        basedir = str(basedir)
+        if "://" in basedir:
+            basedir = basedir.split("://", 1)[1]
+        self.basedir = basedir
+        Path(basedir).mkdir(parents=True, exist_ok=True)
+        self._directories: set[Path] = set()
+
+    def persist_file(
+        self,
+        path: str,
+        buf: BytesIO,
+        info: MediaPipeline.SpiderInfo,
+        meta: dict[str, Any] | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> Deferred[None]:
+        """Write ``buf`` at ``path`` (slash-separated, relative to the store), in a thread."""
+        return deferred_from_coro(run_in_thread(self.write, path, buf.getvalue()))
+
+    def stat_file(self, path: str, info: MediaPipeline.SpiderInfo) -> StatInfo:
+        """``{"last_modified": mtime}`` when ``path`` is in the store, else ``{}``."""
+        try:
+            modified = self.filesystem_path(path).stat().st_mtime
+        except OSError:
+            return {}
+        return {"last_modified": modified}
+
+    def filesystem_path(self, path: str) -> Path:
+        """Where ``path`` (slash-separated, relative to the store) is on this machine."""
+        return Path(self.basedir, *path.split("/"))
+
+    def write(self, path: str, data: bytes) -> None:
+        """Write ``data`` at ``path`` atomically, creating its directory (blocks)."""
+        absolute_path = self.filesystem_path(path)
+        if absolute_path.parent not in self._directories:
+            absolute_path.parent.mkdir(parents=True, exist_ok=True)
+            self._directories.add(absolute_path.parent)
+        write_atomically(absolute_path, data)
+
+
+class ThumbnailWriter:
+    """Writes the thumbnails ``ARCHIVER_THUMBNAILS`` asks for beside each new image, in any
+    store, when Pillow is installed (``thumbnails/<name>/<aa>/<sha256>.jpg``)."""
+
+    def __init__(self, sizes: dict[str, tuple[int, int]]) -> None:
+        self.sizes = sizes
+        """``{name: (width, height)}``; empty when none are asked for or Pillow is missing."""
+        self.pillow: Any = None
+        """The ``PIL.Image`` module, imported only when thumbnails are asked for."""
+        if sizes:
+            try:
+                self.pillow = import_module("PIL.Image")
+            except ImportError:
+                logger.warning(
+                    "ARCHIVER_THUMBNAILS is set but Pillow is not installed "
+                    "(pip install Pillow): images are archived without thumbnails"
+                )
+                self.sizes = {}
+
+    async def write(
+        self, store: FilesStoreProtocol, body: bytes, path: str, info: MediaPipeline.SpiderInfo
+    ) -> None:
+        """Make and store each thumbnail of the image stored at ``path`` (its sha256 in the
+        name), each made in a thread. A thumbnail that fails is logged, never raised: it is
+        a convenience, and the image is archived without it."""
+        sha256 = Path(path).stem
+        for name, size in self.sizes.items():
+            try:
+                data = await run_in_thread(make_thumbnail, self.pillow, body, size)
+                await ensure_awaitable(
+                    store.persist_file(
+                        thumbnail_path(name, sha256),
+                        BytesIO(data),
+                        info,
+                        headers={"Content-Type": "image/jpeg"},
+                    )
+                )
+            except Exception as exc:  # a thumbnail is a convenience: never fail the image
+                logger.warning("Thumbnail %r of %s not made: %s", name, path, exc)
