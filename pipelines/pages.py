@@ -24,7 +24,7 @@ from archiver.crawling.captures import CAPTURE_KEY, RECORD_KEY
 from archiver.errors import PageParseError
 from archiver.extract.engine import extract_article
 from archiver.extract.merge import head_image_provenance, merge_page
-from archiver.extract.rules import BUILTIN_RULES, SiteRule, load_rules, source_rule
+from archiver.extract.rules import SiteRule, site_rules, source_rule
 from archiver.extract.shortfall import FullText, full_text_mode, page_wanted
 from archiver.items import ArticleItem, PageFetch
 from archiver.media.retries import RetryPolicy
@@ -46,10 +46,12 @@ class ArticlePagesPipeline:
     fetch goes through the downloader like every request (robots.txt, AutoThrottle, per-host
     limits, the private-address guard); the response is kept as a WARC record; extraction
     runs in worker processes. A failure leaves the entry as the feed gave it, the reason on
-    ``item.page``. Items of page sources (a page crawled itself) pass untouched: the spider
-    extracted them already.
+    ``item.page``. Items of page sources (a page crawled itself, the pages of a sitemap) pass
+    untouched: the spider extracted them already, the same way.
     """
 
+    REMEMBERED_PAGES = 1024
+    """Pages of this crawl kept for other entries naming them (oldest forgotten first)."""
     RETRY_DELAY = 3600.0
     RETRY_MAX_DELAY = 7 * 24 * 3600.0
 
@@ -62,14 +64,13 @@ class ArticlePagesPipeline:
             settings.getfloat("ARCHIVER_PAGE_RETRY_DELAY", self.RETRY_DELAY),
             settings.getfloat("ARCHIVER_PAGE_RETRY_MAX_DELAY", self.RETRY_MAX_DELAY),
         )
-        self.rules: list[SiteRule] = list(BUILTIN_RULES)
-        if path := settings.get("ARCHIVER_SITE_RULES"):
-            self.rules[:0] = load_rules(path)  # the user's rules before the built-in ones
+        self.rules = site_rules(settings.get("ARCHIVER_SITE_RULES"))
         processes = settings.getint("ARCHIVER_EXTRACT_PROCESSES", -1)
         self.processes = default_processes() if processes < 0 else processes
         self.archive: Archive | None = None
         self._executor: Executor | None = None
         self._pages: dict[str, asyncio.Future[ArticleItem | PageFetch]] = {}
+        """This crawl's pages by URL, in the order first asked for."""
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> ArticlePagesPipeline:
@@ -139,6 +140,9 @@ class ArticlePagesPipeline:
         front-matter again from the merged raw fields; its identity stays the entry's."""
         stats = self.crawler.stats
         failures = (state.failures if state is not None and state.status == "failed" else 0) + 1
+        if isinstance(page, PageFetch) and page.status == "kept":  # 304: as merged before
+            item.page = replace(page, reason=reason)
+            return
         if isinstance(page, PageFetch):  # the fetch or the extraction failed
             item.page = replace(page, reason=reason, failures=failures)
             stats.inc_value("archiver/pages/failed")
@@ -180,6 +184,8 @@ class ArticlePagesPipeline:
         if known is None:
             known = asyncio.ensure_future(self._fetch_and_extract(item, state))
             self._pages[item.url] = known
+            while len(self._pages) > self.REMEMBERED_PAGES:  # a worker runs for days
+                del self._pages[next(iter(self._pages))]
         return await asyncio.shield(known)
 
     async def _fetch_and_extract(
@@ -187,7 +193,14 @@ class ArticlePagesPipeline:
     ) -> ArticleItem | PageFetch:
         attempted = datetime.now(UTC)
         headers = {}
-        if state is not None and state.status == "fetched" and state.url == item.url:
+        # Conditional only for the same entry (--refresh-pages): a 304 then keeps what was
+        # merged before. A changed entry is merged with the page again, so it takes it whole.
+        if (
+            state is not None
+            and state.status == "fetched"
+            and state.url == item.url
+            and state.entry_hash == item.entry_hash
+        ):
             if state.etag:
                 headers["If-None-Match"] = state.etag
             if state.last_modified:

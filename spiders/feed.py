@@ -11,6 +11,7 @@ from typing import Any
 from scrapy.http import Request, Response
 from twisted.python.failure import Failure
 
+from archiver.crawling.captures import CAPTURE_KEY
 from archiver.crawling.failures import describe_failure
 from archiver.crawling.outcomes import (
     fetch_failed_outcome,
@@ -78,7 +79,12 @@ class FeedSpider(SitemapSourceSpider):
             errback=self.on_error,
             headers=headers,
             dont_filter=True,
-            meta={"source_url": source_url, "handle_httpstatus_list": [304, 429], **meta},
+            meta={
+                "source_url": source_url,
+                "handle_httpstatus_list": [304, 429],
+                CAPTURE_KEY: "source",  # kept when it is a page (see archiver.crawling.captures)
+                **meta,
+            },
         )
 
     async def parse(

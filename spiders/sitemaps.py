@@ -13,6 +13,7 @@ from scrapy.crawler import Crawler
 from scrapy.http import Request, Response
 from twisted.python.failure import Failure
 
+from archiver.crawling.captures import CAPTURE_KEY
 from archiver.crawling.failures import describe_failure
 from archiver.crawling.signals import SourceOutcome, source_fetched
 from archiver.crawling.sitemaps import SitemapCrawl, fill_from_sitemap
@@ -155,7 +156,7 @@ class SitemapSourceSpider(SourceSpider):
                 errback=self.page_failed,
                 dont_filter=True,
                 priority=-position,  # newest first, whatever the scheduler's queue order
-                meta={"source_url": crawl.source_url, "sitemap_entry": entry},
+                meta={"source_url": crawl.source_url, "sitemap_entry": entry, CAPTURE_KEY: "page"},
             )
 
     async def parse_page(self, response: Response, **kwargs: Any) -> AsyncIterator[ArticleItem]:

@@ -10,11 +10,13 @@ import scrapy
 from scrapy.crawler import Crawler
 from scrapy.http import Response
 
+from archiver.crawling.captures import RECORD_KEY
 from archiver.crawling.outcomes import hide_outcome_secrets
 from archiver.crawling.runner import SourceConfig, check_source_url
 from archiver.crawling.signals import SourceOutcome, source_fetched
-from archiver.items import ArticleItem
-from archiver.readers.pages import parse_article_page
+from archiver.extract.engine import extract_article
+from archiver.extract.rules import BUILTIN_RULES, SiteRule, site_rules, source_rule
+from archiver.items import ArticleItem, PageFetch
 
 
 def split_urls(value: str | list[str] | tuple[str, ...] | None) -> list[str]:
@@ -63,22 +65,44 @@ class SourceSpider(scrapy.Spider):
         self.timezone = timezone
         self.rsshub_instance: str | None = None
         """``ARCHIVER_RSSHUB_URL``: where sources given as RSSHub routes are fetched."""
+        self.site_rules: list[SiteRule] = list(BUILTIN_RULES)
+        """Where sites keep their articles (``ARCHIVER_SITE_RULES``, then the built-in)."""
 
     @classmethod
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> Self:
         spider = super().from_crawler(crawler, *args, **kwargs)
         spider.rsshub_instance = crawler.settings.get("ARCHIVER_RSSHUB_URL")
+        spider.site_rules = site_rules(crawler.settings.get("ARCHIVER_SITE_RULES"))
         return spider
 
     async def read_page(self, response: Response, fetched_at: datetime) -> ArticleItem:
-        """The page as a raw article; its URL is where redirects led."""
-        return await asyncio.to_thread(
-            parse_article_page,
+        """The page as a raw article, extracted as an entry's page is (a site rule, else
+        trafilatura), off the reactor; its URL is where redirects led, its capture on
+        ``item.page``."""
+        config = self.source_configs.get(response.meta.get("source_url", ""))
+        own = source_rule(
+            response.url,
+            config.content_selectors if config else (),
+            config.remove_selectors if config else (),
+        )
+        item = await asyncio.to_thread(
+            extract_article,
             response.body,
             response.url,
             content_type=response_header(response, "Content-Type"),
             fetched_at=fetched_at,
+            rules=[own, *self.site_rules] if own else self.site_rules,
         )
+        item.page = PageFetch(
+            status="fetched",
+            reason="page",
+            url=response.url,
+            attempted_at=fetched_at,
+            etag=response_header(response, "ETag"),
+            last_modified=response_header(response, "Last-Modified"),
+            capture=response.meta.get(RECORD_KEY),
+        )
+        return item
 
     def attach_source(self, item: ArticleItem, source_url: str) -> ArticleItem:
         """The source's settings on an item: its URL, categories and time zone."""
@@ -86,6 +110,10 @@ class SourceSpider(scrapy.Spider):
         item.source_url = source_url
         item.source_categories = list(config.categories) if config else list(self.categories or [])
         item.source_timezone = config.timezone if config else self.timezone
+        if config is not None:
+            item.source_full_text = config.full_text
+            item.source_content_selectors = list(config.content_selectors)
+            item.source_remove_selectors = list(config.remove_selectors)
         return item
 
     def report(self, outcome: SourceOutcome) -> None:

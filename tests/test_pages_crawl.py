@@ -192,3 +192,47 @@ def test_the_feeds_own_body_is_kept_when_the_pages_replaces_it(
     assert article["feed_content_html"].encode() in feed.replace(b"&lt;", b"<").replace(
         b"&gt;", b">"
     ).replace(b"&quot;", b'"')
+
+
+def test_a_page_crawled_itself_is_extracted_and_captured(mock_site: Any, tmp_path: Path) -> None:
+    crawl(tmp_path, mock_site.url("/whole/pages/budget-ld.html"))
+    (article,) = articles(tmp_path).values()
+    assert article["content_source"] == "page:extractor"
+    assert main_text(PAGES[0])[-1] in article["content_text"]
+    for boilerplate in BOILERPLATE:
+        assert boilerplate not in article["content_html"]
+    assert article["provenance"]["published"] == "page:json-ld"
+    assert article["published"] == "2021-04-01T00:00:00Z"
+    assert [c["kind"] for c in article["captures"]] == ["page"]
+
+
+def test_a_sources_own_page_settings(mock_site: Any, tmp_path: Path) -> None:
+    db = str(tmp_path / "archive.db")
+    media = str(tmp_path / "media")
+    mock_site.reset_log()
+    for url, options in (
+        (mock_site.url("/whole/summary.atom"), ("--full-text", "never")),
+        (
+            mock_site.url("/whole/ruled.xml"),
+            ("--content-selector", "div.story-text", "--remove-selector", ".ad"),
+        ),
+    ):
+        added = run_archiver("--db", db, "sources", "add", url, "--no-check", *options)
+        assert added.returncode == 0, added.stderr
+    listed = run_archiver("--db", db, "sources", "list", "--format", "json").json()
+    settings = {s["url"].rsplit("/", 1)[1]: s for s in listed}
+    assert settings["summary.atom"]["full_text"] == "never"
+    assert settings["ruled.xml"]["content_selectors"] == ["div.story-text"]
+    assert settings["ruled.xml"]["remove_selectors"] == [".ad"]
+    ran = run_archiver("--db", db, "--media", media, "run", "--all")
+    assert ran.returncode == 0, ran.stderr
+    assert all(page_requests(mock_site, f"/whole/pages/{p.slug}.html") == 0 for p in PAGES)
+    shown = articles(tmp_path)
+    assert shown["/whole/pages/ruled.html"]["content_source"] == "page:rule"
+    assert "ADVERTISEMENT" not in shown["/whole/pages/ruled.html"]["content_html"]
+    bad = run_archiver("--db", db, "sources", "add", "https://example.com/feed.xml",
+                       "--no-check", "--content-selector", "div[[")  # fmt: skip
+    assert bad.returncode == 2
+    last = bad.stderr.strip().splitlines()[-1]  # click's usage lines, then the one error
+    assert last.startswith("Error: source: [example.com] not a CSS or XPath selector: 'div[['")
+    assert "Traceback" not in bad.stderr

@@ -365,7 +365,10 @@ def test_short_url_page_gzip_sitemap_and_failed_pages(mock_site: Any, db_url: st
     assert article["url"] == short
     assert article["canonical_url"] == mock_site.url("/articles/keras.html")
     assert article["guid"] == article["canonical_url"]  # archived under its canonical URL
-    assert article["content_html"].startswith("\n<h1>Keras，亡于谷歌？</h1>")
+    # extracted as an entry's page is; the page as fetched is its capture
+    assert article["content_html"].startswith("<h1>Keras，亡于谷歌？</h1><p>编者按")
+    assert article["content_source"] == "page:extractor"
+    assert [c["kind"] for c in article["captures"]] == ["page"]
     assert last_run(db_url)["sources"][short]["kind"] == "page"
 
     canonical = mock_site.url("/articles/keras.html")

@@ -12,6 +12,7 @@ import click
 
 from archiver.cli.output import FORMATS
 from archiver.errors import ArchiverError, ConfigurationError
+from archiver.extract.shortfall import FULL_TEXT_MODES
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -49,8 +50,6 @@ class Context:
 
 
 pass_context = click.make_pass_decorator(Context)
-
-FULL_TEXT_MODES = ("auto", "always", "never")
 
 
 def page_options(function: F) -> F:

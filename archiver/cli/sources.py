@@ -6,9 +6,16 @@ from typing import Any
 
 import click
 
-from archiver.cli.options import Context, as_url, format_option, library_errors, pass_context
+from archiver.cli.options import (
+    Context,
+    as_url,
+    format_option,
+    library_errors,
+    pass_context,
+)
 from archiver.cli.output import render
 from archiver.errors import ConfigurationError
+from archiver.extract.shortfall import FULL_TEXT_MODES
 
 
 @click.group()
@@ -26,6 +33,25 @@ SOURCE_COLUMNS = ("name", "kind", "every", "next_due_at", "last_status", "url")
 @click.option("--category", "categories", multiple=True, metavar="C", help="Repeatable.")
 @click.option("--timezone", metavar="TZ", help="IANA zone for the source's naive dates.")
 @click.option("--no-check", is_flag=True, help="Add without fetching the URL first.")
+@click.option(
+    "--full-text",
+    type=click.Choice(FULL_TEXT_MODES),
+    help="When its entries' pages are fetched for the whole article. [default: the crawl's]",
+)
+@click.option(
+    "--content-selector",
+    "content_selectors",
+    multiple=True,
+    metavar="CSS|XPATH",
+    help="Where its pages keep the article, over the extractor (repeatable).",
+)
+@click.option(
+    "--remove-selector",
+    "remove_selectors",
+    multiple=True,
+    metavar="CSS|XPATH",
+    help="What to leave out of that content (repeatable).",
+)
 @pass_context
 @library_errors
 def sources_add(
@@ -36,6 +62,9 @@ def sources_add(
     categories: tuple[str, ...],
     timezone: str | None,
     no_check: bool,
+    full_text: str | None,
+    content_selectors: tuple[str, ...],
+    remove_selectors: tuple[str, ...],
 ) -> None:
     """Add a source to the schedule (or change one); the URL is fetched to check it.
 
@@ -46,6 +75,7 @@ def sources_add(
     from archiver.crawling.policy import format_interval, parse_interval
     from archiver.crawling.runner import check_source_url, check_timezone
     from archiver.crawling.scheduled import probe_source
+    from archiver.extract.rules import source_rule
 
     try:
         url = check_source_url(as_url(url))
@@ -53,6 +83,7 @@ def sources_add(
         raise ConfigurationError(str(exc)) from exc
     interval = parse_interval(every)
     check_timezone(timezone)
+    source_rule(url, content_selectors, remove_selectors)  # a bad selector fails here
     probe = None if no_check else probe_source(url)
     archive = ctx.archive()
     try:
@@ -63,6 +94,9 @@ def sources_add(
             name=name,
             categories=categories,
             timezone=timezone,
+            full_text=full_text,
+            content_selectors=content_selectors,
+            remove_selectors=remove_selectors,
         )
     finally:
         archive.close()

@@ -25,7 +25,8 @@ from archiver.captures.warc import WarcFileWriter
 logger = logging.getLogger(__name__)
 
 CAPTURE_KEY = "archiver_capture"
-"""Request meta key: the kind of document a capture is asked for (``page``)."""
+"""Request meta key: what a capture is asked for: ``page`` (an article's page), or
+``source`` (a source's own response, kept when it is an HTML page)."""
 RECORD_KEY = "archiver_capture_record"
 """Request meta key the middleware sets: the ``CaptureRecord`` written."""
 
@@ -46,8 +47,11 @@ class CaptureMiddleware:
         return middleware
 
     async def process_response(self, request: Request, response: Response) -> Response:
-        if not request.meta.get(CAPTURE_KEY) or response.status == 304:
+        kind = request.meta.get(CAPTURE_KEY)
+        if not kind or response.status == 304:
             return response
+        if kind == "source" and not _is_html(response):
+            return response  # a feed or a sitemap: captured from the captures issue on
         try:
             record = await asyncio.to_thread(
                 self.writer.write_response,
@@ -82,3 +86,8 @@ def captures_dir(settings: Any) -> Path:
     if "://" in media:
         return Path("captures")
     return Path(media).resolve().parent / "captures"
+
+
+def _is_html(response: Response) -> bool:
+    content_type = (response.headers.get("Content-Type") or b"").decode("latin-1").lower()
+    return content_type.startswith(("text/html", "application/xhtml"))

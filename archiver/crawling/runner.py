@@ -41,6 +41,11 @@ class SourceConfig:
     """``archiver worker``: the lease this source is fetched under (one per source)."""
     fetch_url: str | None = None
     """Where the source moved for good (a permanent redirect): fetched instead of ``url``."""
+    full_text: str | None = None
+    """When its entries' pages are fetched; None: the crawl's ``ARCHIVER_FULL_TEXT``."""
+    content_selectors: tuple[str, ...] = ()
+    """Its own site rule for its pages (``sources add --content-selector``)."""
+    remove_selectors: tuple[str, ...] = ()
 
 
 @dataclass

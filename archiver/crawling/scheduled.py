@@ -147,6 +147,9 @@ def source_config(source: SourceRecord, *, lease: str | None = None) -> SourceCo
         kind=source.kind,
         lease_owner=lease,
         fetch_url=source.fetch_url,
+        full_text=source.full_text,
+        content_selectors=tuple(source.content_selectors),
+        remove_selectors=tuple(source.remove_selectors),
     )
 
 

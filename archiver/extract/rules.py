@@ -112,6 +112,12 @@ def load_rules(path: str | Path) -> list[SiteRule]:
     return rules
 
 
+def site_rules(path: str | Path | None) -> list[SiteRule]:
+    """The rules a crawl uses: those of the file at *path* (``ARCHIVER_SITE_RULES``), if
+    any, before the built-in ones."""
+    return [*(load_rules(path) if path else ()), *BUILTIN_RULES]
+
+
 def rule_from_table(host: str, table: Mapping[str, Any], *, origin: str) -> SiteRule:
     """One rule from its table's keys (``content``, ``remove``, ``title``, ``date``,
     ``author``); every selector is compiled once here, so a bad one fails early."""

@@ -36,6 +36,11 @@ class SourceRecord:
     error_count: int = 0
     fetch_url: str | None = None
     """Where the source moved for good (a permanent redirect), fetched instead of ``url``."""
+    full_text: str | None = None
+    """When its entries' pages are fetched (``auto``, ``always``, ``never``); None: the crawl's."""
+    content_selectors: list[str] = field(default_factory=list)
+    """Its own site rule: where its pages keep the article."""
+    remove_selectors: list[str] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
         """The source as a listing's JSON object (times in ISO 8601 UTC)."""

@@ -138,10 +138,14 @@ class Sources:
         name: str | None = None,
         categories: Sequence[str] | None = None,
         timezone: str | None = None,
+        full_text: str | None = None,
+        content_selectors: Sequence[str] = (),
+        remove_selectors: Sequence[str] = (),
     ) -> tuple[SourceRecord, bool]:
         """Put a source on the schedule (created if new); returns it and whether it was new.
 
-        A known source keeps its articles; its interval, categories and zone are replaced.
+        A known source keeps its articles; its interval, categories, zone and page settings
+        (``full_text``, its own site rule's selectors) are replaced.
         """
         with self.session() as session:
             if name:
@@ -162,6 +166,9 @@ class Sources:
             source.kind = kind
             source.categories = list(categories or [])
             source.timezone = timezone
+            source.full_text = full_text
+            source.content_selectors = list(content_selectors) or None
+            source.remove_selectors = list(remove_selectors) or None
             source.crawl_interval = interval
             source.current_interval = interval
             source.enabled = True
@@ -378,4 +385,7 @@ def _source_record(source: Source) -> SourceRecord:
         last_error=source.last_error,
         error_count=source.error_count,
         fetch_url=source.fetch_url,
+        full_text=source.full_text,
+        content_selectors=list(source.content_selectors or []),
+        remove_selectors=list(source.remove_selectors or []),
     )
