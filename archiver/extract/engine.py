@@ -58,9 +58,16 @@ def extract_article(
     rule = rule_for(url, rules)
     if rule is None or not _apply_site_rule(reading, rule):
         _guarded(_apply_extractor, reading, "the extractor failed ({}); the page's body is kept")
-    if item.provenance.get("published") in (None, "page:html"):
-        _guarded(_date_by_htmldate, reading, "htmldate failed ({})")
+    date_page(reading)
     return item
+
+
+def date_page(reading: PageReading) -> None:
+    """Date the page by the policy, unless it declared its date (or a rule found it): what
+    it declares (JSON-LD, ``article:*``, meta tags, microdata), else htmldate's reading,
+    else its first ``<time>``. The item's ``published_raw`` and its provenance say which."""
+    if reading.item.provenance.get("published") in (None, "page:html"):
+        _guarded(_date_by_htmldate, reading, "htmldate failed ({})")
 
 
 def _guarded(step: Callable[[PageReading], None], reading: PageReading, message: str) -> None:
