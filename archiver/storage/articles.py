@@ -84,49 +84,15 @@ class Articles:
             revisions = session.scalar(
                 select(func.count()).select_from(Revision).where(Revision.article_id == article.id)
             )
-            detail = _listing(article, categories.get(article.id, []))
-            detail.update(
-                {
-                    "canonical_url": article.canonical_url,
-                    "guid": article.guid,
-                    "guid_raw": article.guid_raw,
-                    "updated": iso_utc(article.updated),
-                    "tags": tags.get(article.id, []),
-                    "summary": article.summary,
-                    "summary_html": article.summary_html,
-                    "content_html": article.content_html,
-                    "content_text": article.content_text,
-                    "thumbnail": article.thumbnail,
-                    "published_raw": article.published_raw,
-                    "updated_raw": article.updated_raw,
-                    "title_raw": article.title_raw,
-                    "authors_raw": article.authors_raw,
-                    "language": article.language,
-                    "language_raw": article.language_raw,
-                    "timezone_rule": article.timezone_rule,
-                    "origin": article.origin,
-                    "origin_url": article.origin_url,
-                    "content_hash": article.content_hash,
-                    "content_source": article.content_source,
-                    "feed_content_html": article.raw.get("feed_content_html"),
-                    "provenance": dict(article.provenance or {}),
-                    "page": _page_listing(article),
-                    "captures": [
-                        capture_listing(capture)
-                        for capture in session.scalars(
-                            select(Capture)
-                            .where(Capture.article_id == article.id)
-                            .order_by(Capture.id)
-                        )
-                    ],
-                    "base_url": article.raw.get("base_url") or article.url,
-                    "date_flags": list(article.raw.get("date_flags") or []),
-                    "first_seen": iso_utc(article.first_seen),
-                    "last_seen": iso_utc(article.last_seen),
-                    "revisions": revisions or 0,
-                    "images": [image_listing(link, image) for link, image in images],
-                }
+            captures = _captures(session, ids)
+            detail = _detail(
+                article,
+                categories.get(article.id, []),
+                tags.get(article.id, []),
+                [image_listing(link, image) for link, image in images],
+                captures.get(article.id, []),
             )
+            detail["revisions"] = revisions or 0
             return detail
 
     def search(self, filters: SearchFilters) -> list[dict[str, Any]]:
@@ -201,58 +167,25 @@ class Articles:
                     .order_by(ArticleImage.article_id, ArticleImage.position)
                 ):
                     images.setdefault(link.article_id, []).append(image_listing(link, image))
+                captures = _captures(session, batch)
                 for article in articles:
-                    detail = _listing(article, categories.get(article.id, []))
-                    source = article.source
-                    detail.update(
-                        {
-                            "canonical_url": article.canonical_url,
-                            "guid": article.guid,
-                            "guid_raw": article.guid_raw,
-                            "updated": iso_utc(article.updated),
-                            "tags": tags.get(article.id, []),
-                            "summary": article.summary,
-                            "summary_html": article.summary_html,
-                            "content_html": article.content_html,
-                            "content_text": article.content_text,
-                            "thumbnail": article.thumbnail,
-                            "published_raw": article.published_raw,
-                            "updated_raw": article.updated_raw,
-                            "title_raw": article.title_raw,
-                            "authors_raw": list(article.authors_raw or []),
-                            "language": article.language,
-                            "language_raw": article.language_raw,
-                            "timezone_rule": article.timezone_rule,
-                            "origin": article.origin,
-                            "origin_url": article.origin_url,
-                            "content_hash": article.content_hash,
-                            "content_source": article.content_source,
-                            "feed_content_html": article.raw.get("feed_content_html"),
-                            "provenance": dict(article.provenance or {}),
-                            "page": _page_listing(article),
-                            "captures": [
-                                capture_listing(capture)
-                                for capture in session.scalars(
-                                    select(Capture)
-                                    .where(Capture.article_id == article.id)
-                                    .order_by(Capture.id)
-                                )
-                            ],
-                            "base_url": article.raw.get("base_url") or article.url,
-                            "date_flags": list(article.raw.get("date_flags") or []),
-                            "first_seen": iso_utc(article.first_seen),
-                            "last_seen": iso_utc(article.last_seen),
-                            "images": images.get(article.id, []),
-                            "raw": dict(article.raw or {}),
-                            "source_info": {
-                                "name": source.name,
-                                "url": source.url,
-                                "kind": source.kind,
-                                "title": source.title,
-                                "categories": list(source.categories or []),
-                            },
-                        }
+                    detail = _detail(
+                        article,
+                        categories.get(article.id, []),
+                        tags.get(article.id, []),
+                        images.get(article.id, []),
+                        captures.get(article.id, []),
                     )
+                    source = article.source
+                    detail["authors_raw"] = list(article.authors_raw or [])
+                    detail["raw"] = dict(article.raw or {})
+                    detail["source_info"] = {
+                        "name": source.name,
+                        "url": source.url,
+                        "kind": source.kind,
+                        "title": source.title,
+                        "categories": list(source.categories or []),
+                    }
                     yield detail
 
     def archived_pages(self, source_urls: Sequence[str]) -> dict[str, dict[str, datetime]]:
@@ -453,3 +386,59 @@ def _page_listing(article: Article) -> dict[str, Any] | None:
         "failures": article.page_failures,
         "attempted_at": iso_utc(article.page_attempted_at),
     }
+
+
+def _detail(
+    article: Article,
+    categories: list[str],
+    tags: list[str],
+    images: list[dict[str, Any]],
+    captures: list[dict[str, Any]],
+) -> dict[str, Any]:
+    """Everything known of an article, as ``show`` and the exports give it."""
+    detail = _listing(article, categories)
+    detail.update(
+        {
+            "canonical_url": article.canonical_url,
+            "guid": article.guid,
+            "guid_raw": article.guid_raw,
+            "updated": iso_utc(article.updated),
+            "tags": tags,
+            "summary": article.summary,
+            "summary_html": article.summary_html,
+            "content_html": article.content_html,
+            "content_text": article.content_text,
+            "thumbnail": article.thumbnail,
+            "published_raw": article.published_raw,
+            "updated_raw": article.updated_raw,
+            "title_raw": article.title_raw,
+            "authors_raw": article.authors_raw,
+            "language": article.language,
+            "language_raw": article.language_raw,
+            "timezone_rule": article.timezone_rule,
+            "origin": article.origin,
+            "origin_url": article.origin_url,
+            "content_hash": article.content_hash,
+            "content_source": article.content_source,
+            "feed_content_html": article.raw.get("feed_content_html"),
+            "provenance": dict(article.provenance or {}),
+            "page": _page_listing(article),
+            "captures": captures,
+            "base_url": article.raw.get("base_url") or article.url,
+            "date_flags": list(article.raw.get("date_flags") or []),
+            "first_seen": iso_utc(article.first_seen),
+            "last_seen": iso_utc(article.last_seen),
+            "images": images,
+        }
+    )
+    return detail
+
+
+def _captures(session: Session, ids: Sequence[int]) -> dict[int, list[dict[str, Any]]]:
+    """The captures of the articles *ids*, oldest first, by article."""
+    found: dict[int, list[dict[str, Any]]] = {}
+    for capture in session.scalars(
+        select(Capture).where(Capture.article_id.in_(ids)).order_by(Capture.id)
+    ):
+        found.setdefault(capture.article_id or 0, []).append(capture_listing(capture))
+    return found
