@@ -89,6 +89,9 @@ class ArticleItem:
     """Where ``content_html`` came from: ``feed``; for a page, ``page:extractor`` (the
     extractor's main content), ``page:rule`` (a site rule's selectors) or ``page:body`` (the
     page's body element as written)."""
+    page_metadata: dict[str, str] = field(default_factory=dict)
+    """What the article's page said that has no field of its own: its declared
+    ``canonical_url``, ``license``, ``site_name``, ``description``."""
     provenance: dict[str, str] = field(default_factory=dict)
     """Where each front-matter field came from, by field: ``feed``, ``page:json-ld``,
     ``page:og``, ``page:meta``, ``page:microdata``, ``page:html``, ``page:extractor``,

@@ -222,6 +222,7 @@ def test_every_image_the_article_shows_is_kept_and_links_with_it() -> None:
 
 def test_the_pages_declarations_come_before_the_extractors_guesses() -> None:
     head = """<meta property="og:title" content="Budget passes, narrowly">
+    <meta name="description" content="The city's budget, passed seven to six.">
     <meta property="article:published_time" content="2021-04-02T09:00:00Z">
     <meta property="og:image" content="/media/og.jpg">
     <script type="application/ld+json">{"@type": "NewsArticle", "headline": "LD headline",
@@ -231,12 +232,15 @@ def test_the_pages_declarations_come_before_the_extractors_guesses() -> None:
     assert item.published_raw == "2021-04-01T08:00:00+08:00"  # JSON-LD, then article:*
     assert item.authors_raw == ["Li Lei"]
     assert item.og_image == "https://news.example.com/media/og.jpg"
+    assert item.page_metadata["description"] == "The city's budget, passed seven to six."
+    assert "license" not in item.page_metadata
     assert item.provenance == {
         "title": "page:og",
         "published": "page:json-ld",
         "authors": "page:json-ld",
         "headimg": "page:og",
         "language": "page:html",
+        "summary": "page:meta",
     }
 
 

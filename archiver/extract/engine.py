@@ -55,6 +55,12 @@ def extract_article(
     """
     reading = read_article_page(body, url, content_type=content_type, fetched_at=fetched_at)
     item = reading.item
+    declared = reading.declared
+    facts = {
+        "canonical_url": declared.canonical_url,
+        "description": declared.description[1] if declared.description else None,
+    }
+    item.page_metadata = {key: value for key, value in facts.items() if value}
     rule = rule_for(url, rules)
     if rule is None or not _apply_site_rule(reading, rule):
         _guarded(_apply_extractor, reading, "the extractor failed ({}); the page's body is kept")
@@ -160,6 +166,12 @@ def _apply_extractor(reading: PageReading) -> None:
     _fill(item, "language", "language_raw", document.language, "page:extractor")
     if not item.feed_title and document.sitename:
         item.feed_title = document.sitename
+    facts = {
+        "license": document.license,
+        "site_name": item.feed_title,
+        "description": item.page_metadata.get("description") or document.description,
+    }
+    item.page_metadata.update({key: value for key, value in facts.items() if value})
 
 
 def _fill(item: ArticleItem, name: str, raw: str, value: str | None, origin: str) -> None:

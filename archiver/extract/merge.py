@@ -67,6 +67,7 @@ def merge_page(entry: ArticleItem, page: ArticleItem) -> str | None:
         entry.og_image = page.og_image
         entry.provenance.setdefault("headimg", page.provenance.get("headimg", "page:og"))
     entry.parse_errors.extend(f"page: {error}" for error in page.parse_errors)
+    entry.page_metadata = dict(page.page_metadata)
 
     page_weight = text_weight(html_to_text(page.content_html))
     feed_weight = text_weight(html_to_text(entry.content_html))

@@ -339,6 +339,7 @@ def fill_article(article: Article, item: ArticleItem, digest: str) -> None:
         "date_flags": list(item.date_flags),
         "content_text": item.content_text_raw,
         **({"feed_content_html": item.feed_content_html} if item.feed_content_html else {}),
+        **({"page_metadata": dict(item.page_metadata)} if item.page_metadata else {}),
     }
 
 
@@ -423,6 +424,7 @@ def _detail(
             "feed_content_html": article.raw.get("feed_content_html"),
             "provenance": dict(article.provenance or {}),
             "page": _page_listing(article),
+            "page_metadata": dict(article.raw.get("page_metadata") or {}),
             "captures": captures,
             "base_url": article.raw.get("base_url") or article.url,
             "date_flags": list(article.raw.get("date_flags") or []),
