@@ -123,6 +123,8 @@ class ArticlePagesPipeline:
         """Why the page of *item* is to be fetched, or None: by its source's ``full_text``
         else the crawl's, and ``refresh`` for every page when ``ARCHIVER_REFRESH_PAGES``."""
         mode = full_text_mode(item.source_full_text, self.mode)
+        if mode == "auto" and item.source_url.startswith("file:"):
+            return None  # a feed read from disk is read offline, unless asked (always)
         reason = page_wanted(mode, item.content_html, item.url)
         if reason is None and self.refresh and mode != "never":
             return page_wanted("always", item.content_html, item.url) and "refresh"

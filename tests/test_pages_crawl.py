@@ -236,3 +236,16 @@ def test_a_sources_own_page_settings(mock_site: Any, tmp_path: Path) -> None:
     last = bad.stderr.strip().splitlines()[-1]  # click's usage lines, then the one error
     assert last.startswith("Error: source: [example.com] not a CSS or XPath selector: 'div[['")
     assert "Traceback" not in bad.stderr
+
+
+def test_a_feed_read_from_disk_fetches_pages_only_when_asked(
+    mock_site: Any, tmp_path: Path
+) -> None:
+    saved = tmp_path / "summary.atom"
+    saved.write_bytes(mock_site.get("/whole/summary.atom").body)
+    mock_site.reset_log()
+    quiet = crawl(tmp_path, saved.as_uri())
+    assert "Traceback" not in quiet.stderr
+    assert all(page_requests(mock_site, f"/whole/pages/{p.slug}.html") == 0 for p in PAGES)
+    crawl(tmp_path, saved.as_uri(), extra=("--full-text", "always"))
+    assert all(page_requests(mock_site, f"/whole/pages/{p.slug}.html") == 1 for p in PAGES)

@@ -145,6 +145,25 @@ def project_settings(**overrides: Any) -> Settings:
     return settings
 
 
+class _OneLineRobotsErrors(logging.Filter):
+    """Scrapy logs a robots.txt it could not fetch (a host that does not resolve) as an
+    error with its traceback; for the archiver that is the page's or source's failure, which
+    is recorded and named in the summary: one line, at INFO (``-v``)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.levelno >= logging.ERROR and record.exc_info:
+            record.exc_info, record.exc_text = None, None
+            record.levelno, record.levelname = logging.INFO, "INFO"
+        return True  # the handler, at LOG_LEVEL, keeps it or not
+
+
+def quiet_robots_errors() -> None:
+    """Install :class:`_OneLineRobotsErrors` on Scrapy's robots.txt middleware's logger."""
+    robots = logging.getLogger("scrapy.downloadermiddlewares.robotstxt")
+    if not any(isinstance(f, _OneLineRobotsErrors) for f in robots.filters):
+        robots.addFilter(_OneLineRobotsErrors())
+
+
 def crawl_settings(options: CrawlOptions) -> Settings:
     overrides: dict[str, Any] = {
         "ARCHIVER_DATABASE_URL": resolve_database_url(options.database_url),
@@ -187,6 +206,7 @@ def run_crawl(options: CrawlOptions) -> CrawlResult:
             raise ConfigurationError(str(exc)) from exc
     check_timezone(options.timezone)
     settings = crawl_settings(options)
+    quiet_robots_errors()
     if any(is_route(u) for u in [*options.urls, *(s.url for s in options.sources)]):
         check_rsshub_instance(settings)  # before any fetch
     # Open (and create or upgrade) the archive first, so a bad URL fails before any fetch.

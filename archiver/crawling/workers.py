@@ -36,6 +36,7 @@ from archiver.crawling.runner import (
     SourceConfig,
     check_rsshub_instance,
     crawl_settings,
+    quiet_robots_errors,
     with_archived_pages,
 )
 from archiver.crawling.scheduled import lease_owner, source_config
@@ -611,6 +612,7 @@ def run_worker(
         options, redis_url=url, until_idle=until_idle, idle_seconds=idle_seconds
     )
     settings = crawl_settings(options)
+    quiet_robots_errors()
     check_rsshub_instance(settings)  # a bad one would fail every route source it leases
     database_url = settings.get("ARCHIVER_DATABASE_URL")
     if database_url.startswith("sqlite"):
