@@ -79,13 +79,18 @@ class SitemapSourceSpider(SourceSpider):
     ) -> Iterator[Request]:
         """An index's sitemaps are requested (newest first, within the bound); a urlset's
         pages are collected. When no sitemap of the source is left to read, its pages are."""
-        for sitemap_url in crawl.follow(
-            sitemap,
-            url,
-            depth=depth,
-            max_sitemaps=self.max_sitemaps,
-            tracking_params=self.tracking_params,
-        ):
+        # Every sitemap counted pending before the first is yielded: between two yields a
+        # sibling's failure may run, and must not find the source's sitemaps all read.
+        sitemap_urls = list(
+            crawl.follow(
+                sitemap,
+                url,
+                depth=depth,
+                max_sitemaps=self.max_sitemaps,
+                tracking_params=self.tracking_params,
+            )
+        )
+        for sitemap_url in sitemap_urls:
             yield Request(
                 sitemap_url,
                 callback=self.parse_sitemap,
@@ -99,9 +104,11 @@ class SitemapSourceSpider(SourceSpider):
     async def parse_sitemap(self, response: Response, **kwargs: Any) -> AsyncIterator[Request]:
         """A sitemap named by the source's index (or robots.txt)."""
         crawl = self.sitemap_crawls[response.meta["source_url"]]
-        crawl.sitemap_read()
         problem = SourceOutcome(url=response.url)
         sitemap = await self.read_sitemap(response, problem, root=False)
+        # Read only now (it is read in a thread): a sibling that fails meanwhile must still
+        # find this one pending, or the source's pages would be requested without its own.
+        crawl.sitemap_read()
         if sitemap is None:
             crawl.errors.append(f"{response.url}: {problem.error or 'not a sitemap'}")
             sitemap = ParsedSitemap(kind="urlset")

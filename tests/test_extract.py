@@ -301,3 +301,33 @@ def test_a_page_the_extractor_finds_nothing_in_keeps_its_body() -> None:
 def test_any_page_gives_an_article_or_a_page_error(pieces: list[str]) -> None:
     with contextlib.suppress(PageParseError):
         extract_article("".join(pieces).encode("utf-8", "surrogatepass"), PAGE_URL)
+
+
+def test_the_built_in_rules_read_wechat_and_36kr_pages() -> None:
+    wechat = page(
+        "<title>公众号文章</title>",
+        '<h1 id="activity-name">  微信公众号的文章  </h1><span id="js_author_name">机器之心</span>'
+        '<div class="rich_media_content" id="js_content" style="visibility: hidden;">'
+        f"<p>{PARAGRAPH}</p>"
+        '<p><img class="rich_pages" data-src="https://mmbiz.qpic.cn/mmbiz_jpg/abc/640?wx_fmt=jpeg"'
+        ' src="data:image/gif;base64,R0lGODlhAQABAAAAACw=" data-type="jpeg"></p>'
+        '<div id="js_pc_qr_code">扫码关注</div></div>',
+    )
+    item = extract_article(wechat, "https://mp.weixin.qq.com/s/abcdef", rules=BUILTIN_RULES)
+    assert item.content_source == "page:rule"
+    assert 'data-src="https://mmbiz.qpic.cn/mmbiz_jpg/abc/640?wx_fmt=jpeg"' in item.content_html
+    assert "扫码关注" not in item.content_html
+    assert item.title_raw == "微信公众号的文章"
+    assert item.authors_raw == ["机器之心"]
+    kr = page(
+        "<title>36氪</title>",
+        '<h1 class="article-title">36氪的文章</h1><div class="kr-layout">'
+        '<div class="common-width content articleDetailContent kr-rich-text-wrapper">'
+        f"<p>{PARAGRAPH}</p><p>本文来自微信公众号“机器之心”。</p></div>"
+        '<div class="kr-article-tags">标签</div></div>',
+    )
+    item = extract_article(kr, "https://www.36kr.com/p/1178463812616195", rules=BUILTIN_RULES)
+    assert item.content_source == "page:rule"
+    assert "本文来自微信公众号" in item.content_html
+    assert "标签" not in item.content_html
+    assert item.title_raw == "36氪的文章"
