@@ -64,6 +64,8 @@ def extract_article(
     rule = rule_for(url, rules)
     if rule is None or not _apply_site_rule(reading, rule):
         _guarded(_apply_extractor, reading, "the extractor failed ({}); the page's body is kept")
+    if item.content_html is None:
+        reading.cut_body()
     date_page(reading)
     return item
 

@@ -31,11 +31,20 @@ def page_links(root: _Element, base_url: str, extracted_text: str) -> list[tuple
     """The ``(text, absolute URL)`` of the page's links that stand in the extracted text, in
     page order."""
     haystack = _squash(extracted_text)
+    in_text: dict[_Element, bool] = {}  # by block: whether its text is in the extracted text
     links = []
     for anchor in root.iter("a"):
         href = (anchor.get("href") or "").strip()
+        if not href:
+            continue
+        block = next((a for a in anchor.iterancestors() if a.tag in _BLOCKS), None)
+        if block is None:
+            continue
+        if block not in in_text:
+            context = _squash("".join(block.itertext()))
+            in_text[block] = len(context) >= _MIN_CONTEXT and context[:200] in haystack
         text = " ".join("".join(anchor.itertext()).split())
-        if not href or len(text) < 2:
+        if not in_text[block] or len(text) < 2:
             continue
         try:
             url = urljoin(base_url, href)
@@ -43,10 +52,7 @@ def page_links(root: _Element, base_url: str, extracted_text: str) -> list[tuple
                 continue
         except ValueError:  # "http://[not-an-address]/": no link to keep
             continue
-        block = next((a for a in anchor.iterancestors() if a.tag in _BLOCKS), None)
-        context = _squash("".join(block.itertext())) if block is not None else ""
-        if len(context) >= _MIN_CONTEXT and context[:200] in haystack:
-            links.append((text, url))
+        links.append((text, url))
     return links
 
 

@@ -75,6 +75,22 @@ class PageReading:
     """The page as an lxml HTML tree, for an extractor to read further."""
     body: Any
     """The element the body was looked for in (the item's content is its inner markup)."""
+    text: str = ""
+    """The decoded page, which the body is cut out of."""
+
+    def cut_body(self) -> None:
+        """Set the item's content to the body element's markup as written (serialized,
+        and said so, where the parser had to repair it)."""
+        if self.body is None:
+            return
+        content = HtmlSource(self.text).inner(self.root, self.body)
+        if content is None:
+            content = serialized_inner(self.body)
+            self.item.parse_errors.append(
+                "the content could not be cut out of the page exactly; serialized"
+            )
+        self.item.content_html = content
+        self.item.content_source = "page:body"
 
 
 def parse_article_page(
@@ -95,7 +111,9 @@ def parse_article_page(
     written. ``PageParseError`` is raised when the document is not HTML or holds neither a
     title nor any text, and it is the only exception this function raises.
     """
-    return read_article_page(body, url, content_type=content_type, fetched_at=fetched_at).item
+    reading = read_article_page(body, url, content_type=content_type, fetched_at=fetched_at)
+    reading.cut_body()
+    return reading.item
 
 
 def read_article_page(
@@ -106,7 +124,8 @@ def read_article_page(
     fetched_at: datetime | None = None,
 ) -> PageReading:
     """:func:`parse_article_page`, with the parsed tree and the declared metadata beside the
-    item (what an extractor reads next). Same contract."""
+    item (what an extractor reads next), and the body not cut out yet
+    (:meth:`PageReading.cut_body` does, for an extractor that found nothing). Same contract."""
     try:
         return _read_page(bytes(body), url or "", content_type, fetched_at)
     except PageParseError:
@@ -145,12 +164,6 @@ def _read_page(
         base_url = absolute_http_url(base.get("href"), url) or url
 
     body_element = content_element(root, root.find("body"))
-    content_html: str | None = None
-    if body_element is not None:
-        content_html = HtmlSource(text).inner(root, body_element)
-        if content_html is None:
-            content_html = serialized_inner(body_element)
-            errors.append("the content could not be cut out of the page exactly; serialized")
     declared = read_declared(root, base_url, body_element, errors)
     title = declared.title[1] if declared.title else None
     if not title and not (body_element is not None and visible_text(body_element)):
@@ -170,13 +183,11 @@ def _read_page(
         updated_raw=declared.updated[1] if declared.updated else None,
         # A description is text: escaped, it reads as the markup summary_html is.
         summary_html=html.escape(description, quote=False) if description else None,
-        content_html=content_html,
         categories_raw=declared.categories,
         language_raw=declared.language[1] if declared.language else None,
         og_image=declared.image[1] if declared.image else None,
         feed_title=declared.site_name[1] if declared.site_name else None,
         parse_errors=errors,
-        content_source="page:body" if content_html is not None else None,
         provenance={
             name: value[0]
             for name, value in (
@@ -191,4 +202,4 @@ def _read_page(
             if value is not None
         },
     )
-    return PageReading(item, declared, root, body_element)
+    return PageReading(item, declared, root, body_element, text)
