@@ -87,8 +87,8 @@ class ArticlePagesPipeline:
             self._executor = ThreadPoolExecutor(1, thread_name_prefix="extract")
 
     async def close_spider(self) -> None:
-        if self._executor is not None:
-            self._executor.shutdown(wait=True, cancel_futures=True)
+        if self._executor is not None:  # off the reactor: a running extraction may take a while
+            await asyncio.to_thread(self._executor.shutdown, wait=True, cancel_futures=True)
         if self.archive is not None:
             await asyncio.to_thread(self.archive.close)
 
