@@ -300,13 +300,16 @@ def test_run_forever_stops_cleanly_on_sigterm(mock_site: Any, db_url: str) -> No
 
 
 def due_in(db: str, name: str) -> float:
+    """Seconds from the source's last crawl to its next one: measured from when it was
+    recorded, not from now, so a slow machine after the crawl changes nothing."""
     source = next(
         s
         for s in run_archiver("--db", db, "sources", "list", "--format", "json").json()
         if s["name"] == name
     )
     due = datetime.fromisoformat(source["next_due_at"].replace("Z", "+00:00"))
-    return (due - datetime.now(UTC)).total_seconds()
+    crawled = datetime.fromisoformat(source["last_crawled_at"].replace("Z", "+00:00"))
+    return (due - crawled).total_seconds()
 
 
 def test_server_hints_push_the_next_crawl_later(mock_site: Any, db_url: str) -> None:
