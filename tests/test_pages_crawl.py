@@ -249,3 +249,14 @@ def test_a_feed_read_from_disk_fetches_pages_only_when_asked(
     assert all(page_requests(mock_site, f"/whole/pages/{p.slug}.html") == 0 for p in PAGES)
     crawl(tmp_path, saved.as_uri(), extra=("--full-text", "always"))
     assert all(page_requests(mock_site, f"/whole/pages/{p.slug}.html") == 1 for p in PAGES)
+
+
+def test_any_setting_for_one_run_with_dash_s(mock_site: Any, tmp_path: Path) -> None:
+    mock_site.reset_log()
+    crawl(tmp_path, mock_site.url("/whole/summary.atom"), extra=("-s", "ARCHIVER_FULL_TEXT=never"))
+    assert all(page_requests(mock_site, f"/whole/pages/{p.slug}.html") == 0 for p in PAGES)
+    bad = run_archiver("--db", str(tmp_path / "archive.db"), "crawl", "-s", "NOEQUALS", "x.xml")
+    assert bad.returncode == 2
+    assert bad.stderr.strip().splitlines()[-1] == (
+        "Error: Invalid value for '-s' / '--set': 'NOEQUALS' is not NAME=VALUE"
+    )

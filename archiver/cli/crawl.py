@@ -13,6 +13,8 @@ from archiver.cli.options import (
     page_args,
     page_options,
     pass_context,
+    settings_args,
+    settings_option,
 )
 
 
@@ -28,6 +30,7 @@ from archiver.cli.options import (
 @click.option("--timezone", metavar="TZ", help="IANA zone for the sources' naive dates.")
 @click.option("--no-images", is_flag=True, help="Do not download the articles' images.")
 @page_options
+@settings_option
 @pass_context
 @library_errors
 def crawl(
@@ -38,6 +41,7 @@ def crawl(
     no_images: bool,
     full_text: str | None,
     refresh_pages: bool,
+    settings: dict[str, str],
 ) -> None:
     """Crawl feeds now and archive every entry.
 
@@ -52,7 +56,7 @@ def crawl(
     from archiver.crawling.runner import run_crawl, summary_line
 
     options = ctx.crawl_options(
-        images=not no_images, full_text=full_text, refresh_pages=refresh_pages
+        images=not no_images, full_text=full_text, refresh_pages=refresh_pages, settings=settings
     )
     options.urls = [as_url(u) for u in urls]
     options.categories, options.timezone = categories, timezone
@@ -69,6 +73,7 @@ def crawl(
 @click.option("--forever", is_flag=True, help="Keep running due sources until SIGTERM.")
 @click.option("--no-images", is_flag=True, help="Do not download the articles' images.")
 @page_options
+@settings_option
 @pass_context
 @library_errors
 def run(
@@ -80,6 +85,7 @@ def run(
     no_images: bool,
     full_text: str | None,
     refresh_pages: bool,
+    settings: dict[str, str],
 ) -> None:
     """Crawl scheduled sources: safe to call from cron every minute.
 
@@ -107,6 +113,7 @@ def run(
                 "--due",
                 *(["--no-images"] if no_images else []),
                 *page_args(full_text, refresh_pages),
+                *settings_args(settings),
             ]
             sys.exit(ForeverLoop(archive, child).run())
         chosen = select_sources(archive, due=due, every=every, names=names)
@@ -114,7 +121,10 @@ def run(
             click.echo("Nothing is due.")
             return
         options = ctx.crawl_options(
-            images=not no_images, full_text=full_text, refresh_pages=refresh_pages
+            images=not no_images,
+            full_text=full_text,
+            refresh_pages=refresh_pages,
+            settings=settings,
         )
         skipped, result = run_sources(archive, chosen, options)
     finally:
@@ -151,6 +161,7 @@ def run(
 )
 @click.option("--no-images", is_flag=True, help="Do not download the articles' images.")
 @page_options
+@settings_option
 @pass_context
 @library_errors
 def worker(
@@ -161,6 +172,7 @@ def worker(
     no_images: bool,
     full_text: str | None,
     refresh_pages: bool,
+    settings: dict[str, str],
 ) -> None:
     """Crawl scheduled sources with other workers, on any number of machines, through a
     shared Redis queue (needs the redis extra and, for several machines, PostgreSQL).
@@ -178,7 +190,12 @@ def worker(
     from archiver.crawling.workers import run_worker
 
     result = run_worker(
-        ctx.crawl_options(images=not no_images, full_text=full_text, refresh_pages=refresh_pages),
+        ctx.crawl_options(
+            images=not no_images,
+            full_text=full_text,
+            refresh_pages=refresh_pages,
+            settings=settings,
+        ),
         redis_url=redis_url,
         until_idle=until_idle,
         idle_seconds=idle_seconds,

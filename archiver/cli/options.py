@@ -31,7 +31,12 @@ class Context:
         return Archive(self.database_url)
 
     def crawl_options(
-        self, *, images: bool, full_text: str | None = None, refresh_pages: bool = False
+        self,
+        *,
+        images: bool,
+        full_text: str | None = None,
+        refresh_pages: bool = False,
+        settings: dict[str, str] | None = None,
     ) -> Any:
         """A crawl's options from the global flags (archive, media, verbosity, terminal) and
         the crawl's own (images, pages)."""
@@ -42,6 +47,7 @@ class Context:
             images=images,
             full_text=full_text,
             refresh_pages=refresh_pages,
+            settings=dict(settings or {}),
             database_url=self.database_url,
             media_dir=self.media_dir,
             log_level={0: "WARNING", 1: "INFO"}.get(self.verbose, "DEBUG"),
@@ -66,6 +72,37 @@ def page_options(function: F) -> F:
         "missing, short or cut off (auto, the default), always, or never. "
         "[env ARCHIVER_FULL_TEXT]",
     )(function)
+
+
+def _parse_settings(
+    ctx: click.Context, param: click.Parameter, values: tuple[str, ...]
+) -> dict[str, str]:
+    settings = {}
+    for value in values:
+        name, equals, setting = value.partition("=")
+        if not equals or not name.strip():
+            raise click.BadParameter(f"{value!r} is not NAME=VALUE", ctx=ctx, param=param)
+        settings[name.strip()] = setting
+    return settings
+
+
+def settings_option(function: F) -> F:
+    """``-s NAME=VALUE`` (repeatable), as ``scrapy crawl`` has: any Scrapy or ``ARCHIVER_*``
+    setting for this run, over the project's (as the ``settings`` argument, a dict)."""
+    return click.option(
+        "-s",
+        "--set",
+        "settings",
+        multiple=True,
+        metavar="NAME=VALUE",
+        callback=_parse_settings,
+        help="A Scrapy or ARCHIVER_* setting for this run (repeatable), as scrapy crawl -s.",
+    )(function)
+
+
+def settings_args(settings: dict[str, str]) -> list[str]:
+    """The ``-s`` settings as arguments again, for a child ``archiver`` process."""
+    return [arg for name, value in settings.items() for arg in ("-s", f"{name}={value}")]
 
 
 def page_args(full_text: str | None, refresh_pages: bool) -> list[str]:
