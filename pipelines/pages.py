@@ -18,9 +18,9 @@ from typing import Any
 
 from scrapy import Request
 from scrapy.crawler import Crawler
-from scrapy.http import Response
 
-from archiver.crawling.captures import CAPTURE_KEY, RECORD_KEY
+from archiver.crawling.captures import CAPTURE_KEY
+from archiver.crawling.responses import page_fetch, response_header
 from archiver.errors import PageParseError
 from archiver.extract.engine import extract_article
 from archiver.extract.merge import head_image_provenance, merge_page
@@ -222,15 +222,7 @@ class ArticlePagesPipeline:
             return PageFetch(
                 "kept", "", url=state.url if state else item.url, attempted_at=attempted
             )
-        fetch = PageFetch(
-            "fetched",
-            "",
-            url=response.url,
-            attempted_at=attempted,
-            etag=_header(response, "ETag"),
-            last_modified=_header(response, "Last-Modified"),
-            capture=request.meta.get(RECORD_KEY),
-        )
+        fetch = page_fetch(response, reason="", attempted_at=attempted)
         if response.status >= 400:
             return replace(fetch, status="failed", error=f"HTTP {response.status}")
         assert self._executor is not None
@@ -238,7 +230,7 @@ class ArticlePagesPipeline:
             extract_article,
             response.body,
             response.url,
-            content_type=_header(response, "Content-Type"),
+            content_type=response_header(response, "Content-Type"),
             fetched_at=attempted,
             rules=self.rules_for(item),
         )
@@ -253,11 +245,6 @@ class ArticlePagesPipeline:
 def default_processes() -> int:
     """One extraction process per core but the one the crawl itself runs on."""
     return max(1, (os.cpu_count() or 2) - 1)
-
-
-def _header(response: Response, name: str) -> str | None:
-    value = response.headers.get(name)
-    return value.decode("latin-1") if value else None
 
 
 def _describe(error: BaseException) -> str:

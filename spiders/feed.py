@@ -20,6 +20,7 @@ from archiver.crawling.outcomes import (
     record_page,
     response_outcome,
 )
+from archiver.crawling.responses import response_header
 from archiver.crawling.signals import SourceOutcome
 from archiver.crawling.sitemaps import SitemapCrawl
 from archiver.errors import FeedParseError, PageParseError
@@ -28,7 +29,6 @@ from archiver.readers.feeds import ParsedFeed, parse_feed
 from archiver.readers.pages import announced_feeds
 from archiver.readers.rsshub import hide_secrets, is_route, resolve_route, without_secrets
 from spiders.sitemaps import SitemapSourceSpider
-from spiders.sources import response_header
 
 logger = logging.getLogger(__name__)
 

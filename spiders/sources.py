@@ -10,13 +10,13 @@ import scrapy
 from scrapy.crawler import Crawler
 from scrapy.http import Response
 
-from archiver.crawling.captures import RECORD_KEY
 from archiver.crawling.outcomes import hide_outcome_secrets
+from archiver.crawling.responses import page_fetch, response_header
 from archiver.crawling.runner import SourceConfig, check_source_url
 from archiver.crawling.signals import SourceOutcome, source_fetched
 from archiver.extract.engine import extract_article
 from archiver.extract.rules import BUILTIN_RULES, SiteRule, site_rules, source_rule
-from archiver.items import ArticleItem, PageFetch
+from archiver.items import ArticleItem
 
 
 def split_urls(value: str | list[str] | tuple[str, ...] | None) -> list[str]:
@@ -27,12 +27,6 @@ def split_urls(value: str | list[str] | tuple[str, ...] | None) -> list[str]:
     if isinstance(value, str):
         value = value.replace(",", " ").split()
     return [u.strip() for u in value if u and u.strip()]
-
-
-def response_header(response: Response, name: str) -> str | None:
-    """The value of header ``name`` of ``response`` as text, None when it has none."""
-    value = response.headers.get(name)
-    return value.decode("latin-1") if value else None
 
 
 class SourceSpider(scrapy.Spider):
@@ -93,15 +87,7 @@ class SourceSpider(scrapy.Spider):
             fetched_at=fetched_at,
             rules=[own, *self.site_rules] if own else self.site_rules,
         )
-        item.page = PageFetch(
-            status="fetched",
-            reason="page",
-            url=response.url,
-            attempted_at=fetched_at,
-            etag=response_header(response, "ETag"),
-            last_modified=response_header(response, "Last-Modified"),
-            capture=response.meta.get(RECORD_KEY),
-        )
+        item.page = page_fetch(response, reason="page", attempted_at=fetched_at)
         return item
 
     def attach_source(self, item: ArticleItem, source_url: str) -> ArticleItem:
