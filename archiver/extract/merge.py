@@ -14,8 +14,9 @@ the publisher syndicated; the page fills what the feed left out):
 - **head image**: the feed's media, else the page's declared image (``og:image``, JSON-LD),
   else the first image of the content (``derived``, by the front-matter rules).
 
-Nothing the feed published is lost: a body the page's replaces is kept in
-``feed_content_html`` (and as the summary when the feed had none).
+Nothing the feed published is lost, and no raw field of the entry is rewritten: a body the
+page's replaces is kept in ``feed_content_html`` (unless it is the summary, which
+``summary_html`` keeps).
 """
 
 from __future__ import annotations
@@ -76,8 +77,6 @@ def merge_page(entry: ArticleItem, page: ArticleItem) -> str | None:
         return "the page's text is no longer than the feed's"
     if entry.content_html and entry.content_html != entry.summary_html:
         entry.feed_content_html = entry.content_html
-    if entry.summary_html is None:
-        entry.summary_html = entry.content_html
     entry.content_html = page.content_html
     entry.content_source = page.content_source
     entry.provenance["content"] = page.content_source or "page"
