@@ -192,6 +192,11 @@ class CaptureRecord:
     offset: int
     length: int
     """The record's compressed length in the file."""
+    record_type: str = "response"
+    """``response``, or ``revisit`` (the payload is the one of an earlier record of the URL
+    with the same digest: only the headers are in this one)."""
+    capture_id: int | None = None
+    """The record's row in the capture index, once indexed."""
 
 
 @dataclass

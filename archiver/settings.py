@@ -150,8 +150,38 @@ ARCHIVER_EXTRACT_PROCESSES = _environment_int("ARCHIVER_EXTRACT_PROCESSES", -1)
 """Worker processes that extract pages, off the reactor: -1, one per core but one; 0, a
 thread of the crawl's own process instead."""
 
+# -- captures: every response kept as WARC (archiver.crawling.captures) --------------------
+
+ARCHIVER_CAPTURES = os.environ.get("ARCHIVER_CAPTURES", "true")
+"""``false``: keep no response as WARC (reprocess and the WARC export then have nothing of the
+crawls made meanwhile)."""
+
 ARCHIVER_CAPTURES_DIR = os.environ.get("ARCHIVER_CAPTURES_DIR", "")
-"""Where the responses are kept as WARC files; empty: ``captures`` beside the media."""
+"""Where the responses are kept as WARC files: a directory, or the URI of one of Scrapy's
+files stores (``s3://bucket/captures/``, ``gs://``, ``ftp://``, ``file://``), where each file
+is moved once closed; empty: ``captures`` beside the media."""
+
+ARCHIVER_CAPTURES_SPOOL = os.environ.get("ARCHIVER_CAPTURES_SPOOL", "")
+"""With a remote ``ARCHIVER_CAPTURES_DIR``: the local directory the files are written in until
+they are closed and moved (empty: ``./captures-spool``)."""
+
+ARCHIVER_CAPTURES_KINDS = ["feed", "sitemap", "page"]
+"""What is captured: ``feed`` (a source's feed), ``sitemap`` (its sitemaps, indexes and
+robots.txt), ``page`` (articles' pages, pages crawled themselves, a sitemap's pages)."""
+
+ARCHIVER_CAPTURES_MAX_BYTES = _environment_int("ARCHIVER_CAPTURES_MAX_BYTES", 0)
+"""A response whose payload (as received) is larger is not kept; 0: no limit but
+``DOWNLOAD_MAXSIZE``."""
+
+ARCHIVER_CAPTURES_FILE_BYTES = _environment_int("ARCHIVER_CAPTURES_FILE_BYTES", 1024**3)
+"""A WARC file is closed, and another begun, once it passes this size (1 GiB)."""
+
+ARCHIVER_CAPTURES_REQUESTS = True
+"""Keep each response's request as a ``request`` record beside it."""
+
+ARCHIVER_CAPTURES_REVISITS = True
+"""A payload already captured for the URL is written as a ``revisit`` record (its headers,
+not its payload): an unchanged feed costs a few hundred bytes."""
 
 # -- politeness and the crawl itself -----------------------------------------------------
 

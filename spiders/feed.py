@@ -82,7 +82,7 @@ class FeedSpider(SitemapSourceSpider):
             meta={
                 "source_url": source_url,
                 "handle_httpstatus_list": [304, 429],
-                CAPTURE_KEY: "source",  # kept when it is a page (see archiver.crawling.captures)
+                CAPTURE_KEY: "source",  # a feed, a sitemap or a page: archiver.crawling.captures
                 **meta,
             },
         )

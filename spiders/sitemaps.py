@@ -96,7 +96,11 @@ class SitemapSourceSpider(SourceSpider):
                 callback=self.parse_sitemap,
                 errback=self.sitemap_failed,
                 dont_filter=True,
-                meta={"source_url": crawl.source_url, "sitemap_depth": depth + 1},
+                meta={
+                    "source_url": crawl.source_url,
+                    "sitemap_depth": depth + 1,
+                    CAPTURE_KEY: "sitemap",
+                },
             )
         if crawl.pending_sitemaps == 0:
             yield from self.request_pages(crawl)

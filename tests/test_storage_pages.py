@@ -68,6 +68,7 @@ def test_a_merged_page_is_stored_with_where_it_came_from(archive: Archive) -> No
             "offset": 123,
             "length": 456,
             "kind": "page",
+            "record_type": "response",
         }
     ]
     state = archive.pages.state("https://example.com/feed.xml", "guid-1")

@@ -312,6 +312,20 @@ class Capture(Base):
     offset: Mapped[int] = mapped_column(BigInteger)
     length: Mapped[int] = mapped_column(BigInteger)
     kind: Mapped[str] = mapped_column(String(16))
-    """What was fetched: ``page`` (an article's page)."""
+    """What was fetched: ``feed``, ``sitemap`` (a sitemap, an index, a robots.txt naming
+    them) or ``page`` (an article's page, a page crawled itself or a sitemap lists)."""
     article_id: Mapped[int | None] = mapped_column(ForeignKey("articles.id"), index=True)
+    """The article the response served (a page's); None for a feed's or a sitemap's."""
     source_id: Mapped[int | None] = mapped_column(ForeignKey("sources.id"))
+    record_type: Mapped[str] = mapped_column(
+        String(16), default="response", server_default="response"
+    )
+    """``response``, or ``revisit`` (same payload as an earlier ``response`` of the URL)."""
+    source_url: Mapped[str | None] = mapped_column(String(2048), index=True)
+    """The source it was fetched for, as the crawl named it (a source is a row only once
+    it gave an article or was recorded, after its response was indexed)."""
+    run_id: Mapped[int | None] = mapped_column(Integer)
+    """The ``crawl_runs`` row of the crawl that fetched it (no foreign key: a capture is
+    indexed before its run may be, and outlives nothing but the file)."""
+
+    __table_args__ = (Index("ix_captures_warc_file_offset", "warc_file", "offset"),)

@@ -6,6 +6,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from archiver.items import ArticleItem
+from archiver.storage.captures import index_page_capture
 from archiver.storage.models import Article, Capture, Source
 from archiver.storage.records import PageState, iso_utc
 from archiver.storage.sql import Transaction
@@ -64,22 +65,7 @@ def record_page(session: Session, article: Article, item: ArticleItem) -> None:
         article.page_etag = page.etag
         article.page_last_modified = page.last_modified
     if page.capture is not None:
-        record = page.capture
-        session.add(
-            Capture(
-                url=record.url,
-                fetched_at=record.fetched_at,
-                status=record.status,
-                content_type=record.content_type,
-                payload_digest=record.payload_digest,
-                warc_file=record.warc_file,
-                offset=record.offset,
-                length=record.length,
-                kind="page",
-                article_id=article.id,
-                source_id=article.source_id,
-            )
-        )
+        index_page_capture(session, page.capture, article)
 
 
 def capture_listing(capture: Capture) -> dict[str, object]:
@@ -94,4 +80,5 @@ def capture_listing(capture: Capture) -> dict[str, object]:
         "offset": capture.offset,
         "length": capture.length,
         "kind": capture.kind,
+        "record_type": capture.record_type,
     }

@@ -1,0 +1,317 @@
+"""The capture index: where each response kept as a WARC record is, and what it was of.
+
+One row per record the crawl wrote (``response`` or ``revisit``), written once the record is
+whole in its file; an article's page has one more row per further article it served (the
+entries of several feeds may share a page). Every method blocks: call it off the reactor.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session
+
+from archiver.errors import NotFoundError
+from archiver.items import CaptureRecord
+from archiver.storage.models import Article, Capture, Source
+from archiver.storage.records import SearchFilters, iso_utc
+from archiver.storage.search import apply_filters
+from archiver.storage.sql import Transaction, chunks, insert_many
+
+
+@dataclass(frozen=True)
+class StoredCapture:
+    """One row of the index."""
+
+    id: int
+    url: str
+    fetched_at: datetime
+    status: int
+    content_type: str | None
+    payload_digest: str
+    warc_file: str
+    offset: int
+    length: int
+    kind: str
+    record_type: str
+    source_url: str | None
+    run_id: int | None
+    article_id: int | None
+
+    def listing(self) -> dict[str, Any]:
+        """The capture as a listing's JSON object (the keys of ``show``'s captures, and
+        ``id``, ``record_type``, ``source``, ``run_id``, ``article_id``)."""
+        return {
+            "id": self.id,
+            "url": self.url,
+            "fetched_at": iso_utc(self.fetched_at),
+            "status": self.status,
+            "content_type": self.content_type,
+            "payload_digest": self.payload_digest,
+            "warc_file": self.warc_file,
+            "offset": self.offset,
+            "length": self.length,
+            "kind": self.kind,
+            "record_type": self.record_type,
+            "source": self.source_url,
+            "run_id": self.run_id,
+            "article_id": self.article_id,
+        }
+
+
+@dataclass
+class ReprocessTarget:
+    """An archived article to parse again from its captures: who it is, its source's
+    settings, and its page's latest capture (None: the feed alone made it)."""
+
+    article_id: int
+    identity: str
+    url: str
+    canonical_url: str | None
+    source_id: int
+    source_url: str
+    source_kind: str
+    categories: list[str] = field(default_factory=list)
+    timezone: str | None = None
+    full_text: str | None = None
+    content_selectors: list[str] = field(default_factory=list)
+    remove_selectors: list[str] = field(default_factory=list)
+    page: StoredCapture | None = None
+
+
+class Captures:
+    """The capture index (``archive.captures``)."""
+
+    def __init__(self, session: Transaction) -> None:
+        self.session = session
+
+    def add(
+        self,
+        record: CaptureRecord,
+        *,
+        kind: str,
+        source_url: str | None = None,
+        run_id: int | None = None,
+    ) -> int:
+        """Index one record, once it is whole in its file; its row's id."""
+        with self.session() as session:
+            row = Capture(**_columns(record), kind=kind, source_url=source_url, run_id=run_id)
+            session.add(row)
+            session.flush()
+            return row.id
+
+    def add_found(self, rows: Sequence[dict[str, Any]]) -> int:
+        """Index records found in the files (their columns as dicts); how many."""
+        with self.session() as session:
+            for part in chunks(list(rows)):
+                insert_many(session, Capture, list(part))
+        return len(rows)
+
+    def indexed_offsets(self, warc_file: str) -> set[int]:
+        """The offsets of *warc_file*'s records already in the index."""
+        with self.session() as session:
+            return set(
+                session.scalars(select(Capture.offset).where(Capture.warc_file == warc_file))
+            )
+
+    def earlier(self, url: str, digest: str) -> StoredCapture | None:
+        """The first ``response`` record of *url* with payload *digest*: what a revisit of
+        the same payload refers to."""
+        with self.session() as session:
+            row = session.scalars(
+                select(Capture)
+                .where(
+                    Capture.url == url,
+                    Capture.payload_digest == digest,
+                    Capture.record_type == "response",
+                )
+                .order_by(Capture.id)
+                .limit(1)
+            ).first()
+            return _stored(row) if row is not None else None
+
+    def original(self, capture: StoredCapture) -> StoredCapture:
+        """The record holding *capture*'s payload: itself, or for a revisit the response
+        it repeats (by URL and digest, else by digest alone)."""
+        if capture.record_type != "revisit":
+            return capture
+        found = self.earlier(capture.url, capture.payload_digest)
+        if found is None:
+            with self.session() as session:
+                row = session.scalars(
+                    select(Capture)
+                    .where(
+                        Capture.payload_digest == capture.payload_digest,
+                        Capture.record_type == "response",
+                    )
+                    .order_by(Capture.id)
+                    .limit(1)
+                ).first()
+                found = _stored(row) if row is not None else None
+        if found is None:
+            raise NotFoundError(f"the payload of capture {capture.id} is in no indexed record")
+        return found
+
+    def for_url(self, url: str, *, limit: int | None = None) -> list[StoredCapture]:
+        """The records of *url* (one per record: not again per article), newest first."""
+        with self.session() as session:
+            first = (
+                select(func.min(Capture.id))
+                .where(Capture.url == url)
+                .group_by(Capture.warc_file, Capture.offset)
+            )
+            query = (
+                select(Capture)
+                .where(Capture.id.in_(first))
+                .order_by(Capture.fetched_at.desc(), Capture.id.desc())
+            )
+            if limit:
+                query = query.limit(limit)
+            return [_stored(row) for row in session.scalars(query)]
+
+    def get(self, capture_id: int) -> StoredCapture:
+        with self.session() as session:
+            row = session.get(Capture, capture_id)
+            if row is None:
+                raise NotFoundError(f"no capture {capture_id}")
+            return _stored(row)
+
+    def of_article(self, article_id: int) -> list[StoredCapture]:
+        """The captures of an article's page, oldest first."""
+        with self.session() as session:
+            rows = session.scalars(
+                select(Capture).where(Capture.article_id == article_id).order_by(Capture.id)
+            )
+            return [_stored(row) for row in rows]
+
+    def of_source(self, source_url: str, kinds: Iterable[str] = ("feed",)) -> list[StoredCapture]:
+        """The captures of a source's own responses of *kinds*, oldest first."""
+        with self.session() as session:
+            rows = session.scalars(
+                select(Capture)
+                .where(Capture.source_url == source_url, Capture.kind.in_(list(kinds)))
+                .order_by(Capture.fetched_at, Capture.id)
+            )
+            return [_stored(row) for row in rows]
+
+    def targets(self, filters: SearchFilters) -> list[ReprocessTarget]:
+        """The articles *filters* select (no limit), each with its source's settings and its
+        page's latest successful capture, in id order."""
+        with self.session() as session:
+            chosen = apply_filters(
+                select(Article.id), SearchFilters(**{**vars(filters), "limit": None}), session
+            ).query
+            rows = session.execute(
+                select(Article, Source)
+                .join(Source, Source.id == Article.source_id)
+                .where(Article.id.in_(chosen.scalar_subquery()))
+                .order_by(Article.id)
+            ).all()
+            targets = {
+                article.id: ReprocessTarget(
+                    article_id=article.id,
+                    identity=article.guid,
+                    url=article.url,
+                    canonical_url=article.canonical_url,
+                    source_id=source.id,
+                    source_url=source.url,
+                    source_kind=source.kind,
+                    categories=list(source.categories or []),
+                    timezone=source.timezone,
+                    full_text=source.full_text,
+                    content_selectors=list(source.content_selectors or []),
+                    remove_selectors=list(source.remove_selectors or []),
+                )
+                for article, source in rows
+            }
+            for part in chunks(list(targets)):
+                pages = session.scalars(
+                    select(Capture)
+                    .where(Capture.article_id.in_(part), Capture.status < 400)
+                    .order_by(Capture.id)
+                )
+                for row in pages:  # the latest wins
+                    targets[row.article_id or 0].page = _stored(row)
+            return list(targets.values())
+
+    def totals(self) -> dict[str, int]:
+        """How many records the index names (``captures``, ``capture_revisits``) and the
+        bytes of their files (``capture_bytes``), each record counted once."""
+        with self.session() as session:
+            records = (
+                select(Capture.record_type, Capture.length)
+                .group_by(Capture.warc_file, Capture.offset, Capture.record_type, Capture.length)
+                .subquery()
+            )
+            count, size = session.execute(
+                select(func.count(), func.coalesce(func.sum(records.c.length), 0))
+            ).one()
+            revisits = session.scalar(
+                select(func.count()).select_from(records).where(records.c.record_type == "revisit")
+            )
+            return {
+                "captures": int(count),
+                "capture_revisits": int(revisits or 0),
+                "capture_bytes": int(size),
+            }
+
+
+def index_page_capture(session: Session, record: CaptureRecord, article: Article) -> None:
+    """Name *article* on the index row of its page's record (in the article's transaction):
+    the row the crawl wrote, else (another article of the same page, or a record indexed by
+    nobody yet) a row of its own."""
+    if record.capture_id is not None:
+        claimed = session.execute(
+            update(Capture)
+            .where(Capture.id == record.capture_id, Capture.article_id.is_(None))
+            .values(article_id=article.id, source_id=article.source_id)
+        )
+        if claimed.rowcount:  # type: ignore[attr-defined]
+            return
+    source_url = session.scalar(select(Source.url).where(Source.id == article.source_id))
+    session.add(
+        Capture(
+            **_columns(record),
+            kind="page",
+            article_id=article.id,
+            source_id=article.source_id,
+            source_url=source_url,
+        )
+    )
+
+
+def _columns(record: CaptureRecord) -> dict[str, Any]:
+    return {
+        "url": record.url,
+        "fetched_at": record.fetched_at,
+        "status": record.status,
+        "content_type": record.content_type,
+        "payload_digest": record.payload_digest,
+        "warc_file": record.warc_file,
+        "offset": record.offset,
+        "length": record.length,
+        "record_type": record.record_type,
+    }
+
+
+def _stored(row: Capture) -> StoredCapture:
+    return StoredCapture(
+        id=row.id,
+        url=row.url,
+        fetched_at=row.fetched_at,
+        status=row.status,
+        content_type=row.content_type,
+        payload_digest=row.payload_digest,
+        warc_file=row.warc_file,
+        offset=row.offset,
+        length=row.length,
+        kind=row.kind,
+        record_type=row.record_type,
+        source_url=row.source_url,
+        run_id=row.run_id,
+        article_id=row.article_id,
+    )
