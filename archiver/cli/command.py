@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from archiver import __version__
+from archiver.cli.captures import captures_command, reprocess
 from archiver.cli.crawl import crawl, run, worker
 from archiver.cli.db import db
 from archiver.cli.options import Context
@@ -58,6 +59,8 @@ VERBS = (
     export_command,
     import_command,
     db,
+    captures_command,
+    reprocess,
 )
 """Every command of ``archiver``, from the verb modules; ``--help`` lists them sorted.
 The verb modules never import this one: the group takes their commands, one way."""

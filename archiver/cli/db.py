@@ -16,7 +16,8 @@ def db() -> None:
 @pass_context
 @library_errors
 def upgrade(ctx: Context) -> None:
-    """Create the archive or bring its schema up to date (also done on first use).
+    """Create the archive or bring its schema up to date (also done on first use); close
+    the capture files a killed crawl left open and index the records it had not.
 
     \b
     archiver --db postgresql://localhost/archive db upgrade
@@ -33,3 +34,27 @@ def upgrade(ctx: Context) -> None:
         )
     finally:
         engine.dispose()
+    _index_captures(ctx)
+
+
+def _index_captures(ctx: Context) -> None:
+    """Close the WARC files killed crawls left open and index the records the index missed
+    (nothing twice)."""
+    from archiver.captures.files import index_files
+    from archiver.captures.location import cli_captures_dir
+    from archiver.errors import ConfigurationError
+
+    try:
+        directory = cli_captures_dir(ctx.media_dir)
+    except ConfigurationError:
+        return  # a remote capture store: nothing of it is on this machine
+    archive = ctx.archive()
+    try:
+        report = index_files(archive, directory)
+    finally:
+        archive.close()
+    if report.recovered or report.indexed:
+        click.echo(
+            f"captures: {len(report.recovered)} files closed after a crash, "
+            f"{report.indexed} records indexed"
+        )

@@ -58,19 +58,34 @@ def search(ctx: Context, query: str | None, filters: Any, limit: int, fmt: str) 
 @click.command()
 @click.argument("ident", metavar="ID|URL")
 @format_option(("json", "markdown", "html"), default="json")
+@click.option(
+    "--capture",
+    "raw_capture",
+    is_flag=True,
+    help="Print the raw response the article was read from (its page's latest capture, "
+    "else its feed's): status line, headers and payload as received.",
+)
 @pass_context
 @library_errors
-def show(ctx: Context, ident: str, fmt: str) -> None:
+def show(ctx: Context, ident: str, fmt: str, raw_capture: bool) -> None:
     """Show one article: everything known (json), as a post (markdown), or its body with
     its archived images shown from disk (html).
 
     \b
     archiver show 42
     archiver show https://example.com/post/1 --format html > post.html
+    archiver show 42 --capture > response.http
     """
     archive = ctx.archive()
     try:
         article = archive.articles.get(ident)
+        if raw_capture:
+            from archiver.captures.location import cli_captures_dir
+            from archiver.captures.raw import raw_response
+
+            sys.stdout.buffer.write(raw_response(archive, cli_captures_dir(ctx.media_dir), article))
+            sys.stdout.buffer.flush()
+            return
     finally:
         archive.close()
     if fmt == "json":
@@ -109,7 +124,11 @@ def stats(ctx: Context, fmt: str) -> None:
     """
     archive = ctx.archive()
     try:
-        counts = {**archive.stats.totals(), **archive.stats.breakdown()}
+        counts = {
+            **archive.stats.totals(),
+            **archive.captures.totals(),
+            **archive.stats.breakdown(),
+        }
     finally:
         archive.close()
     if fmt == "json":

@@ -48,18 +48,25 @@ class Articles:
         self.session = session
         self.terms = terms
 
-    def store(self, item: ArticleItem, source_id: int, identity: str) -> StoreResult:
+    def store(
+        self, item: ArticleItem, source_id: int, identity: str, *, reparsed: bool = False
+    ) -> StoreResult:
         """Archive *item* under *identity* within its source; idempotent.
 
         A new article is inserted; one whose published content changed is updated and its
         previous version kept in ``revisions``; anything else only refreshes ``last_seen``.
         Two writers racing on the same article leave one row: the loser updates it.
+        *reparsed* (``archiver reprocess``: the same capture read again by today's code): a
+        change of any normalized field makes another version too, not only one of what was
+        published.
         """
         digest = item.content_hash or content_hash(item)
         for attempt in range(2):
             try:
                 with self.session() as session:
-                    return write_article(session, self.terms, item, source_id, identity, digest)
+                    return write_article(
+                        session, self.terms, item, source_id, identity, digest, reparsed=reparsed
+                    )
             except BaseException as exc:
                 self.terms.forget()  # ids learnt in a rolled-back transaction are void
                 if not isinstance(exc, IntegrityError):
@@ -227,6 +234,8 @@ def write_article(
     source_id: int,
     identity: str,
     digest: str,
+    *,
+    reparsed: bool = False,
 ) -> StoreResult:
     """Store *item* (its content hash *digest*) in *session*'s transaction, as
     :meth:`Articles.store` describes; the bulk writer's way for the entries it cannot batch."""
@@ -260,7 +269,9 @@ def write_article(
     else:
         article = existing
         article.last_seen = now
-        if not _changed(article, item, digest):
+        if not _changed(article, item, digest) and not (
+            reparsed and _normalized_differ(article, item)
+        ):
             # Its images (and page) were fetched again if they had failed: record how.
             fetched = [r for r in item.images if r.status in ("downloaded", "cached", "failed")]
             save_images(session, fetched, ids=False)
@@ -299,6 +310,27 @@ def _changed(article: Article, item: ArticleItem, digest: str) -> bool:
     if (item.content_source or "").startswith("page:") and item.page is not None:
         return article.content_hash != digest
     return (article.entry_hash or article.content_hash) != (item.entry_hash or digest)
+
+
+_NORMALIZED = (
+    "url",
+    "title",
+    "authors",
+    "published",
+    "updated",
+    "summary",
+    "content_text",
+    "headimg",
+    "thumbnail",
+    "language",
+    "origin",
+    "origin_url",
+)
+"""The columns today's normalizers make from what was published (``reparsed`` compares them)."""
+
+
+def _normalized_differ(article: Article, item: ArticleItem) -> bool:
+    return any(getattr(article, name) != getattr(item, name) for name in _NORMALIZED)
 
 
 def fill_article(article: Article, item: ArticleItem, digest: str) -> None:

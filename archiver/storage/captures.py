@@ -188,6 +188,30 @@ class Captures:
             )
             return [_stored(row) for row in rows]
 
+    def serving(self, article_id: int) -> StoredCapture | None:
+        """The capture an article was last read from: its page's latest, else the latest
+        capture of its source's feed, else None."""
+        with self.session() as session:
+            row = session.scalars(
+                select(Capture)
+                .where(Capture.article_id == article_id)
+                .order_by(Capture.id.desc())
+                .limit(1)
+            ).first()
+            if row is None:
+                source_url = session.scalar(
+                    select(Source.url)
+                    .join(Article, Article.source_id == Source.id)
+                    .where(Article.id == article_id)
+                )
+                row = session.scalars(
+                    select(Capture)
+                    .where(Capture.source_url == source_url, Capture.kind == "feed")
+                    .order_by(Capture.fetched_at.desc(), Capture.id.desc())
+                    .limit(1)
+                ).first()
+            return _stored(row) if row is not None else None
+
     def of_source(self, source_url: str, kinds: Iterable[str] = ("feed",)) -> list[StoredCapture]:
         """The captures of a source's own responses of *kinds*, oldest first."""
         with self.session() as session:
