@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gzip
+import os
 import subprocess
 import sys
 from datetime import UTC, datetime
@@ -10,7 +11,16 @@ from pathlib import Path
 
 from warcio.archiveiterator import ArchiveIterator
 
-from archiver.captures.warc import OPEN_SUFFIX, WarcFileWriter, read_record
+from archiver.captures.warc import (
+    OPEN_SUFFIX,
+    EarlierCapture,
+    SentRequest,
+    WarcFileWriter,
+    payload_digest,
+    read_record,
+    recover_files,
+    scan_file,
+)
 
 PAGE = "<html><body><p>Grüße, 你好</p></body></html>".encode()
 GZIPPED = gzip.compress(PAGE)
@@ -100,3 +110,78 @@ def test_files_rotate_by_size_and_a_file_being_written_is_readable(tmp_path: Pat
     assert not [p for p in tmp_path.iterdir() if p.name.endswith(OPEN_SUFFIX)]
     for record in records:
         assert read_record(tmp_path, record.warc_file, record.offset)[2] == PAGE * 20
+
+
+def test_an_unchanged_payload_is_a_revisit_and_each_response_has_its_request(
+    tmp_path: Path,
+) -> None:
+    writer = WarcFileWriter(tmp_path)
+    sent = SentRequest("GET", [("User-Agent", "feed-archiver"), ("Accept-Encoding", "gzip")])
+    first = writer.write_response(
+        "https://example.com/feed.xml", status=200, headers=HEADERS, body=GZIPPED, request=sent
+    )
+    again = writer.write_response(
+        "https://example.com/feed.xml",
+        status=200,
+        headers=HEADERS,
+        body=GZIPPED,
+        request=sent,
+        revisit_of=EarlierCapture(first.url, first.fetched_at),
+        kind="feed",
+    )
+    writer.close()
+    assert (first.record_type, again.record_type) == ("response", "revisit")
+    assert again.payload_digest == first.payload_digest == payload_digest(GZIPPED)
+    assert again.length < first.length
+    path = tmp_path / first.warc_file
+    with path.open("rb") as stream:
+        records = [
+            (r.rec_type, dict(r.rec_headers.headers), r.content_stream().read())
+            for r in ArchiveIterator(stream)
+        ]
+    kinds = [kind for kind, _, _ in records]
+    assert kinds == ["warcinfo", "response", "request", "revisit", "request"]
+    _, revisit, payload = records[3]
+    assert payload == b""  # the headers only
+    assert revisit["WARC-Refers-To-Target-URI"] == "https://example.com/feed.xml"
+    assert revisit["WARC-Profile"].endswith("/revisit/identical-payload-digest")
+    assert revisit["WARC-Archiver-Kind"] == "feed"
+    _, request, _ = records[2]
+    assert request["WARC-Concurrent-To"] == dict(records[1][1])["WARC-Record-ID"]
+    checked = subprocess.run(
+        [sys.executable, "-m", "warcio.cli", "check", str(path)],
+        capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+
+
+def test_a_torn_last_record_is_found_and_cut_off_when_the_file_is_recovered(
+    tmp_path: Path,
+) -> None:
+    writer = WarcFileWriter(tmp_path)
+    records = [
+        writer.write_response(f"https://example.com/{n}", status=200, headers=HEADERS, body=PAGE)
+        for n in range(3)
+    ]
+    assert writer._handle is not None
+    writer._handle.close()  # the process dies: its file stays named .open
+    (path,) = tmp_path.iterdir()
+    assert path.name.endswith(OPEN_SUFFIX)
+    whole = path.stat().st_size
+    with path.open("ab") as stream:  # a record cut short: what a kill during a write leaves
+        stream.write(gzip.compress(b"WARC/1.0\r\nWARC-Type: response\r\n" + os.urandom(4000))[:900])
+    found, end = scan_file(path)
+    assert [r.offset for r in found if r.record_type == "response"] == [r.offset for r in records]
+    assert end == whole
+    # a file another process is still writing is left alone; a dead writer's is closed
+    assert recover_files(tmp_path) == []
+    renamed = path.with_name(path.name.replace(str(os.getpid()), "999999999"))
+    path.rename(renamed)
+    (closed,) = recover_files(tmp_path)
+    assert closed.name.endswith(".warc.gz")
+    assert closed.stat().st_size == whole
+    checked = subprocess.run(
+        [sys.executable, "-m", "warcio.cli", "check", str(closed)],
+        capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    assert checked.returncode == 0, checked.stdout + checked.stderr

@@ -278,7 +278,10 @@ def scan_file(path: str | Path) -> tuple[list[StoredRecord], int]:
                 return records, offset
             end = offset + length
             stream.seek(offset)
-            record = next(iter(ArchiveIterator(stream)), None)
+            try:
+                record = next(iter(ArchiveIterator(stream)), None)
+            except Exception:  # a whole gzip member that holds no WARC record: ends here too
+                return records, offset
             if record is None:
                 continue
             headers = record.rec_headers

@@ -15,9 +15,10 @@ from archiver.cli.output import to_json
 @click.option(
     "--format",
     "fmt",
-    type=click.Choice(("hexo", "jekyll", "hugo", "jsonl")),
+    type=click.Choice(("hexo", "jekyll", "hugo", "jsonl", "warc")),
     required=True,
-    help="hexo: the seed's layout; jekyll: _posts/; hugo: page bundles; jsonl: every field.",
+    help="hexo: the seed's layout; jekyll: _posts/; hugo: page bundles; jsonl: every field; "
+    "warc: the pages, feeds and images as one WARC and its CDXJ index, for pywb.",
 )
 @click.option("--query", "-q", metavar="QUERY", help="Only articles matching this search.")
 @filter_options
@@ -61,6 +62,9 @@ def export_command(
     from archiver.export.site import export_site
 
     filters.query, filters.limit = query, None
+    if fmt == "warc":
+        _export_warc(ctx, directory, filters, as_json)
+        return
     archive = ctx.archive()
     try:
         report = export_site(
@@ -81,6 +85,40 @@ def export_command(
         f"{report.written} written, {report.unchanged} unchanged, {report.removed} removed, "
         f"{report.images_copied} images copied"
         + (f", {report.kept_edited} edited files kept" if report.kept_edited else "")
+    )
+
+
+def _export_warc(ctx: Context, directory: str, filters: Any, as_json: bool) -> None:
+    """``--format warc``: one WARC and its CDXJ (``archiver.export.warc``)."""
+    import os
+    from dataclasses import asdict
+
+    from archiver.captures.location import cli_captures_dir
+    from archiver.export.warc import export_warc
+
+    archive = ctx.archive()
+    try:
+        report = export_warc(
+            archive,
+            archive.articles.export(filters),
+            directory,
+            captures_dir=cli_captures_dir(ctx.media_dir),
+            media_dir=ctx.media_dir or os.environ.get("ARCHIVER_MEDIA_DIR") or "media",
+        )
+    finally:
+        archive.close()
+    if as_json:
+        click.echo(to_json(asdict(report)))
+        return
+    click.echo(
+        f"{report.articles} articles to {report.warc} and {report.cdxj}: {report.pages} pages, "
+        f"{report.feeds} feeds, {report.images} images ({report.bytes} bytes)"
+        + (f", {report.images_missing} images not archived" if report.images_missing else "")
+        + (
+            f", {report.articles_without_capture} articles without captures"
+            if report.articles_without_capture
+            else ""
+        )
     )
 
 
