@@ -84,7 +84,7 @@ def reprocess(
     for target in targets:
         by_source.setdefault(target.source_url, []).append(target)
     executor: Executor | None = None
-    if processes > 0:
+    if processes > 0 and any(t.page is not None for t in targets):
         import multiprocessing
 
         # spawn, as the pages pipeline: never fork a process that may hold threads
@@ -257,7 +257,7 @@ def _store(archive: Any, unit: _Work, report: ReprocessReport) -> None:
     if item.page is not None and item.page.status == "failed":
         report.errors.append(f"page of {item.url}: {item.page.error}")
         item.page = None  # the page's state in the archive stays as the crawl left it
-    item.images = _known_images(archive, item)
+    item.images = _known_images(archive, item, unit.target.images)
     try:
         result = archive.articles.store(
             item, unit.target.source_id, item.key or item.url, reparsed=True
@@ -276,16 +276,17 @@ def _store(archive: Any, unit: _Work, report: ReprocessReport) -> None:
         report.unchanged += 1
 
 
-def _known_images(archive: Any, item: ArticleItem) -> list[ImageRef]:
-    """The images the article shows, as the archive holds them: nothing is downloaded; an
-    image never fetched stays ``pending`` (the next crawl fetches it), a failed one as it
-    was (``deferred``)."""
+def _known_images(archive: Any, item: ArticleItem, shown: dict[str, ImageRef]) -> list[ImageRef]:
+    """The images the article shows, as the archive holds them (*shown*: those it showed
+    before; the archive is asked about the others): nothing is downloaded; an image never
+    fetched stays ``pending`` (the next crawl fetches it), a failed one as it was
+    (``deferred``)."""
     images = article_images(item)
     for ref in images:
         if ref.status == "skipped":
             continue
-        known = archive.images.known(ref.url)
-        if known is None:
+        known = shown.get(ref.url) or archive.images.known(ref.url)
+        if known is None or known.status == "pending":
             continue  # pending: a row without a download, which the next crawl fetches
         ref.status, ref.sha256, ref.path = known.status, known.sha256, known.path
         ref.media_type, ref.width, ref.height, ref.size = (

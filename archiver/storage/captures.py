@@ -16,8 +16,8 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from archiver.errors import NotFoundError
-from archiver.items import CaptureRecord
-from archiver.storage.models import Article, Capture, Source
+from archiver.items import CaptureRecord, ImageRef
+from archiver.storage.models import Article, ArticleImage, Capture, Image, Source
 from archiver.storage.records import SearchFilters, iso_utc
 from archiver.storage.search import apply_filters
 from archiver.storage.sql import Transaction, chunks, insert_many
@@ -81,6 +81,9 @@ class ReprocessTarget:
     content_selectors: list[str] = field(default_factory=list)
     remove_selectors: list[str] = field(default_factory=list)
     page: StoredCapture | None = None
+    images: dict[str, ImageRef] = field(default_factory=dict)
+    """What the archive holds of the images the article shows now, by URL (downloaded:
+    ``cached``; ``failed``; never tried: ``pending``)."""
 
 
 class Captures:
@@ -253,6 +256,13 @@ class Captures:
                 for article, source in rows
             }
             for part in chunks(list(targets)):
+                shown = session.execute(
+                    select(ArticleImage.article_id, Image)
+                    .join(Image, Image.id == ArticleImage.image_id)
+                    .where(ArticleImage.article_id.in_(part))
+                )
+                for article_id, image in shown:
+                    targets[article_id].images[image.url] = _image_ref(image)
                 pages = session.scalars(
                     select(Capture)
                     .where(Capture.article_id.in_(part), Capture.status < 400)
@@ -305,6 +315,26 @@ def index_page_capture(session: Session, record: CaptureRecord, article: Article
             source_id=article.source_id,
             source_url=source_url,
         )
+    )
+
+
+def _image_ref(image: Image) -> ImageRef:
+    """An image row as ``archive.images.known`` gives it."""
+    status = {"downloaded": "cached", "failed": "failed"}.get(image.status, "pending")
+    return ImageRef(
+        url=image.url,
+        src=image.url,
+        position=0,
+        sha256=image.sha256,
+        path=image.path,
+        media_type=image.media_type,
+        width=image.width,
+        height=image.height,
+        size=image.size,
+        status=status,
+        error=image.error,
+        failures=image.failures,
+        last_attempt=image.last_attempt,
     )
 
 
