@@ -11,8 +11,10 @@ import socket
 import sqlite3
 import subprocess
 import sys
+import threading
 import time
 import urllib.request
+import warnings
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -340,3 +342,47 @@ def _indexed(tmp_path: Path) -> list[dict[str, Any]]:
         time.sleep(0.1)
         return []
     return rows
+
+
+def test_captures_move_to_a_remote_files_store_as_each_file_is_closed(
+    mock_site: Any, tmp_path: Path
+) -> None:
+    with warnings.catch_warnings():  # pyftpdlib 2 still imports asyncore on Python 3.11
+        warnings.simplefilter("ignore", DeprecationWarning)
+        from pyftpdlib.authorizers import DummyAuthorizer
+        from pyftpdlib.handlers import FTPHandler
+        from pyftpdlib.servers import FTPServer
+
+    root = tmp_path / "ftp"
+    root.mkdir()
+    authorizer = DummyAuthorizer()
+    authorizer.add_user("archiver", "secret", str(root), perm="elradfmw")
+    handler = type("Handler", (FTPHandler,), {"authorizer": authorizer})
+    server = FTPServer(("127.0.0.1", 0), handler)
+    port = server.socket.getsockname()[1]
+    serving = threading.Thread(target=server.serve_forever, kwargs={"timeout": 0.2}, daemon=True)
+    serving.start()
+    try:
+        archiver(
+            tmp_path,
+            "crawl", mock_site.url("/whole/summary.atom"), "--no-images",
+            "-s", "ARCHIVER_CAPTURES_FILE_BYTES=4000",  # rotated during the crawl too
+            env={
+                "ARCHIVER_CAPTURES_DIR": f"ftp://archiver:secret@127.0.0.1:{port}/captures",
+                "ARCHIVER_CAPTURES_SPOOL": str(tmp_path / "spool"),
+            },
+        )  # fmt: skip
+    finally:
+        server.close_all()
+    moved = sorted((root / "captures").iterdir())
+    assert len(moved) > 1
+    assert all(path.name.endswith(".warc.gz") for path in moved)
+    assert list((tmp_path / "spool").iterdir()) == []  # nothing left behind
+    rows = index_rows(tmp_path)
+    assert {row["warc_file"] for row in rows} <= {path.name for path in moved}
+    for row in rows:  # each indexed record is in the file the store holds
+        _, _, body = read_record(root / "captures", row["warc_file"], row["offset"])
+        assert payload_digest(body) == row["payload_digest"]
+    for path in moved:
+        checked = warcio("check", path)
+        assert checked.returncode == 0, checked.stdout + checked.stderr

@@ -200,26 +200,37 @@ class CaptureMiddleware:
         return int(run_id) if run_id is not None else None
 
     async def _hand_over(self) -> None:
-        """Move the closed files into the remote store (one of Scrapy's files stores)."""
+        """Move the closed files into the remote store (one of Scrapy's files stores); a
+        failure keeps the file in the spool (logged), never fails a response."""
         if self.store_uri is None:
             self.closed_files.clear()
             return
         from scrapy.pipelines.files import FilesPipeline
         from scrapy.utils.defer import maybe_deferred_to_future
 
-        scheme = urlsplit(self.store_uri).scheme
-        store = FilesPipeline.STORE_SCHEMES[scheme](self.store_uri)
+        try:
+            # The stores read their credentials from class attributes that FilesPipeline
+            # sets from the settings (FILES_STORE_S3_ACL, AWS_*, GCS_*, FTP_*): with images
+            # off nothing has set them yet. Private: re-check on Scrapy upgrades.
+            FilesPipeline._update_stores(self.crawler.settings)
+            scheme = urlsplit(self.store_uri).scheme
+            store = FilesPipeline.STORE_SCHEMES[scheme](self.store_uri)
+        except Exception as error:
+            logger.error("cannot use %s for captures: %s", _shown(self.store_uri), error)
+            self.closed_files.clear()
+            return
         while self.closed_files:
             path = self.closed_files.pop(0)
-            data = await asyncio.to_thread(path.read_bytes)
             try:
+                data = await asyncio.to_thread(path.read_bytes)
                 stored = store.persist_file(path.name, BytesIO(data), info=None)  # type: ignore[arg-type]
                 if stored is not None:
                     await maybe_deferred_to_future(stored)
             except Exception as error:  # kept in the spool, for the next crawl or by hand
-                logger.error("cannot move %s to %s: %s", path, self.store_uri, error)
+                logger.error("cannot move %s to %s: %s", path, _shown(self.store_uri), error)
                 continue
             await asyncio.to_thread(path.unlink)
+            logger.info("captures %s moved to %s", path.name, _shown(self.store_uri))
 
     async def spider_closed(self) -> None:
         await asyncio.to_thread(self.writer.close)
@@ -243,6 +254,12 @@ def capture_kind(asked: str, response: Response) -> str:
     if "sitemap" in path.rsplit("/", 1)[-1]:
         return "sitemap"
     return "feed"
+
+
+def _shown(uri: str) -> str:
+    """*uri* without its user and password, for the log."""
+    parts = urlsplit(uri)
+    return parts._replace(netloc=parts.netloc.rpartition("@")[2]).geturl()
 
 
 def _headers(headers: Any) -> list[tuple[str, str]]:
