@@ -56,6 +56,7 @@ def export_command(
     \b
     archiver export site --format hexo --category 36kr --images copy
     archiver export dump --format jsonl --since 2021-01-01
+    archiver export warc-out --format warc --source 36kr   # for pywb, ReplayWeb.page
     """
     from dataclasses import asdict
 

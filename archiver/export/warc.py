@@ -64,9 +64,28 @@ def export_warc(
     warc_file = directory / WARC_NAME
     report = WarcExportReport(str(directory), str(warc_file), str(directory / CDXJ_NAME))
     lines: list[str] = []
+    partial = warc_file.with_name(warc_file.name + ".part")
+    try:
+        _write(archive, articles, partial, report, lines, captures_dir, Path(media_dir))
+    except BaseException:
+        partial.unlink(missing_ok=True)  # never a half-written file beside the finished ones
+        raise
+    partial.replace(warc_file)
+    (directory / CDXJ_NAME).write_text("".join(sorted(lines)), encoding="utf-8")
+    return report
+
+
+def _write(
+    archive: Any,
+    articles: Iterable[dict[str, Any]],
+    partial: Path,
+    report: WarcExportReport,
+    lines: list[str],
+    captures_dir: str | Path,
+    media_dir: Path,
+) -> None:
     copied: set[tuple[str, int]] = set()
     images_written: set[str] = set()
-    partial = warc_file.with_name(warc_file.name + ".part")
     with partial.open("wb") as stream:
         writer = WARCWriter(stream, gzip=True)
         info = {
@@ -110,7 +129,7 @@ def export_warc(
             for image in article.get("images") or ():
                 if image["url"] in images_written:
                     continue
-                line = _write_image(writer, stream, image, Path(media_dir), fetched)
+                line = _write_image(writer, stream, image, media_dir, fetched)
                 if line is None:
                     report.images_missing += 1
                     continue
@@ -118,9 +137,6 @@ def export_warc(
                 lines.append(line)
                 report.images += 1
         report.bytes = stream.tell()
-    partial.replace(warc_file)
-    (directory / CDXJ_NAME).write_text("".join(sorted(lines)), encoding="utf-8")
-    return report
 
 
 def _member(captures_dir: str | Path, capture: Any) -> bytes:
