@@ -49,12 +49,14 @@ class Stories:
         """Fingerprint each article and link it with its copies; its story id, or None when
         it stands alone (or its text is too short to tell). Idempotent: an article whose
         text has not changed since its fingerprint was made costs one lookup."""
-        stories: dict[int, int | None] = {}
-        for chunk in chunks(list(dict.fromkeys(article_ids)), 200):
+        ids = list(dict.fromkeys(article_ids))
+        for chunk in chunks(ids, 200):
             with self.session() as session:
                 for article_id in chunk:
-                    stories[article_id] = link_article(session, article_id)
-        return stories
+                    link_article(session, article_id)
+        with self.session() as session:  # a later article may have joined an earlier one
+            stories = _story_ids(session, ids)
+        return {article_id: stories.get(article_id) for article_id in ids}
 
     def rebuild(
         self, *, batch_size: int = 500, progress: Callable[[int], None] | None = None

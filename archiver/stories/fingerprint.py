@@ -1,6 +1,9 @@
 """An article text's fingerprint: its shingles, their MinHash bands (LSH), and the copy rule.
 
-A text is normalized first, so that what re-publishing changes does not count: compatibility
+A text is normalized first, so that what re-publishing changes does not count: the lines a
+re-publisher adds (an editor's note, an advertisement, a call to follow or subscribe, a
+copyright line: :data:`BOILERPLATE`, in lines of at most :data:`BOILERPLATE_CHARS`) are left
+out, compatibility
 forms (full-width letters and digits) are folded by NFKC, case by ``casefold``, Traditional
 characters onto Simplified ones (:mod:`archiver.stories.chinese`), and punctuation, markup
 and spacing disappear (a CJK text is a stream of characters, any other a stream of words
@@ -24,6 +27,7 @@ a pair the bands miss is still one story when each is found with a third copy.
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from dataclasses import dataclass
 from functools import cache
@@ -47,6 +51,20 @@ BANDS = 16
 ROWS = 4
 COPY_RESEMBLANCE = 0.5
 """The least Jaccard resemblance of two shingle sets for them to be copies of one text."""
+
+BOILERPLATE = re.compile(
+    # a line that opens with a label: an editor's note, an advertisement, a source line
+    r"^\W{0,3}(?:编者按|编辑按|编者注|广告|推广|赞助|本文(?:来自|来源|转载|转自|首发|经授权)|"
+    r"原标题|来源\s*[:：]|责任编辑|(?i:editor'?s\s+note|advertisement|sponsored|ad\s*:))"
+    # or holds a re-publisher's stock phrase anywhere
+    r"|版权归|如有侵权|转载请注明|关注我们|扫码关注|点击(?:下方)?阅读原文|"
+    r"(?i:originally\s+(?:published|posted|appeared)|first\s+appeared|"
+    r"republished\s+(?:here\s+)?with\s+permission|all\s+rights\s+reserved|"
+    r"follow\s+us\s+on|subscribe\s+(?:to\s+our|today))"
+)
+"""What marks a line as the re-publisher's own rather than the article's."""
+BOILERPLATE_CHARS = 200
+"""A longer line is the article's, whatever it mentions."""
 
 Shingles = npt.NDArray[np.uint64]
 Codes = npt.NDArray[np.uint32]
@@ -136,9 +154,18 @@ def normalize_text(text: str) -> str:
     return codes.tobytes().decode("utf-32-le").strip()
 
 
+def without_boilerplate(text: str) -> str:
+    """*text* (lines: one per block, as ``content_text`` has them) without the lines that
+    :data:`BOILERPLATE` marks; all of it when nothing else would be left."""
+    lines = text.splitlines()
+    kept = [line for line in lines if len(line) > BOILERPLATE_CHARS or not BOILERPLATE.search(line)]
+    return "\n".join(kept) if any(line.strip() for line in kept) else text
+
+
 def shingles(text: str | None) -> Shingles:
-    """The distinct 64-bit hashes of the shingles of *text* (normalized here), sorted."""
-    codes, cjk = normalized_codes(text or "")
+    """The distinct 64-bit hashes of the shingles of *text* (its boilerplate lines left
+    out, normalized), sorted."""
+    codes, cjk = normalized_codes(without_boilerplate(text or ""))
     width = CJK_WIDTH if cjk else LATIN_WIDTH
     count = len(codes) - width + 1
     if count <= 0:
