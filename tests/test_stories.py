@@ -336,7 +336,7 @@ def test_show_gives_the_story_with_its_origin(crawled: Path, mock_site: Any) -> 
     origin = next(c for c in story["copies"] if c["id"] == story["origin"])
     assert origin["url"] == mock_site.url("/copies/origin/post-3.html")  # declared by the note
     assert story["copies"][0]["id"] == story["origin"]
-    assert {c["source"] for c in story["copies"]} >= {"127.0.0.1"} or len(story["copies"]) == 5
+    assert len({c["source"] for c in story["copies"]}) == len(story["copies"]) == 5
     assert set(story["copies"][0]) >= {"id", "source", "url", "published"}
     english = archiver_on(crawled, "show", mock_site.url("/copies/mirror/bees.html")).json()
     origin = next(c for c in english["story"]["copies"] if c["id"] == english["story"]["origin"])
@@ -396,22 +396,18 @@ def test_the_stories_commands(crawled: Path, mock_site: Any, tmp_path: Path) -> 
     rebuilt = archiver_on(db, "stories", "rebuild", "--json").json()
     assert rebuilt["articles"] == len(mock_site.get("/copies/truth.json").json())
     assert archiver_on(db, "show", str(article_id)).json()["story"] is None
+    alone = run_archiver("--db", str(db), "stories", "split", str(article_id))
+    assert alone.returncode == 1
+    assert "in no story" in alone.stderr
     other = next(c["id"] for c in shown["copies"] if c["id"] != article_id)
     merged = archiver_on(
         db, "stories", "merge", str(article_id), str(other), "--format", "json"
     ).json()
-    assert article_id in {c["id"] for c in merged["copies"]}
-    archiver_on(db, "stories", "rebuild")
-    assert len(archiver_on(db, "show", str(article_id)).json()["story"]["copies"]) == 5
+    assert len(merged["copies"]) == 5  # merge undoes the split (rebuilds keep both: see above)
 
-    again = run_archiver("--db", str(db), "stories", "split", str(article_id + 10_000))
-    assert again.returncode == 1
-    assert len(again.stderr.strip().splitlines()) == 1
+    unknown = run_archiver("--db", str(db), "stories", "split", str(article_id + 10_000))
+    assert unknown.returncode == 1
+    assert len(unknown.stderr.strip().splitlines()) == 1
     same = run_archiver("--db", str(db), "stories", "merge", "1", "1")
     assert same.returncode == 2
     assert "two different articles" in same.stderr
-    lone = listing(db, "--collapse")[-1]
-    if lone["story"] is None:
-        alone = run_archiver("--db", str(db), "stories", "split", str(lone["id"]))
-        assert alone.returncode == 1
-        assert "in no story" in alone.stderr

@@ -13,10 +13,11 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import delete, func, or_, select, update
+from sqlalchemy import bindparam, delete, func, insert, or_, select, update
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.elements import BindParameter
 
 from archiver.errors import ConfigurationError, NotFoundError
 from archiver.storage.models import Article, Fingerprint, Source, Story, StoryOverride
@@ -26,6 +27,36 @@ from archiver.stories.fingerprint import BANDS, are_copies, fingerprint_of, shin
 from archiver.stories.origin import Copy, choose_origin
 
 BAND_COLUMNS = tuple(getattr(Fingerprint, f"band_{band}") for band in range(BANDS))
+
+# The statements of linking's common path, built once: building them costs more than
+# running them (SQLAlchemy caches their SQL, not the Python objects).
+_ARTICLE: BindParameter[int] = bindparam("article_id")
+_TEXT = (
+    select(
+        Article.content_text,
+        Article.summary,
+        Article.content_hash,
+        Article.story_id,
+        Fingerprint.article_id,
+        Fingerprint.content_hash,
+    )
+    .outerjoin(Fingerprint, Fingerprint.article_id == Article.id)
+    .where(Article.id == _ARTICLE)
+)
+_CANDIDATES = (
+    select(Article.id, Article.content_text, Article.summary)
+    .join(Fingerprint, Fingerprint.article_id == Article.id)
+    .where(
+        or_(*(column == bindparam(column.key) for column in BAND_COLUMNS)), Article.id != _ARTICLE
+    )
+    .order_by(Article.id)
+)
+_TOGETHER = select(StoryOverride.article_id, StoryOverride.other_id).where(
+    StoryOverride.kind == "together",
+    or_(StoryOverride.article_id == _ARTICLE, StoryOverride.other_id == _ARTICLE),
+)
+_STORY = select(Article.story_id).where(Article.id == _ARTICLE)
+_INSERT = insert(Fingerprint)
 
 
 @dataclass(frozen=True)
@@ -50,12 +81,14 @@ class Stories:
         it stands alone (or its text is too short to tell). Idempotent: an article whose
         text has not changed since its fingerprint was made costs one lookup."""
         ids = list(dict.fromkeys(article_ids))
-        for chunk in chunks(ids, 200):
+        batches = list(chunks(ids, 200))
+        stories: dict[int, int] = {}
+        for number, batch in enumerate(batches, 1):
             with self.session() as session:
-                for article_id in chunk:
+                for article_id in batch:
                     link_article(session, article_id)
-        with self.session() as session:  # a later article may have joined an earlier one
-            stories = _story_ids(session, ids)
+                if number == len(batches):  # a later article may have joined an earlier one
+                    stories = _story_ids(session, ids)
         return {article_id: stories.get(article_id) for article_id in ids}
 
     def rebuild(
@@ -169,56 +202,51 @@ class Stories:
 
 
 def link_article(session: Session, article_id: int) -> int | None:
-    """Fingerprint one article and link it with its copies, in *session*'s transaction."""
-    row = session.execute(
-        select(Article.content_text, Article.summary, Article.content_hash, Article.story_id).where(
-            Article.id == article_id
-        )
-    ).first()
+    """Fingerprint one article and link it with its copies, in *session*'s transaction.
+
+    The common case (no copy) is five statements: the article, its old fingerprint, the
+    new one, the candidates by band, the ``together`` overrides."""
+    # Core statements on the session's connection: the ORM's own cost per statement is
+    # most of what linking an article without copies costs.
+    connection = session.connection()
+    key = {"article_id": article_id}
+    row = connection.execute(_TEXT, key).first()
     if row is None:
         return None
-    text, summary, digest, story_id = row
-    known = session.get(Fingerprint, article_id)
-    if known is not None and known.content_hash == digest and digest is not None:
+    text, summary, digest, story_id, _, known_digest = row
+    known = cast("int | None", row[4])  # None when it has no fingerprint (the outer join)
+    if known is not None and digest is not None and known_digest == digest:
         return story_id  # the same text as when it was linked
     hashes = shingles(text or summary)
     made = fingerprint_of(hashes)
     if story_id is not None:  # another text: its old copies may no longer be copies
         _detach(session, article_id, story_id)
-        story_id = None
     if made is None:
         if known is not None:
-            session.delete(known)
+            connection.execute(delete(Fingerprint).where(Fingerprint.article_id == article_id))
         return _obey_together(session, article_id)
-    values = {f"band_{band}": key for band, key in enumerate(made.bands)}
+    bands = {column.key: band for column, band in zip(BAND_COLUMNS, made.bands, strict=True)}
+    values = {"content_hash": digest, "size": made.size, **bands}
     if known is None:
-        session.add(
-            Fingerprint(article_id=article_id, content_hash=digest, size=made.size, **values)
-        )
+        connection.execute(_INSERT, [{"article_id": article_id, **values}])
     else:
-        known.content_hash, known.size = digest, made.size
-        for name, key in values.items():
-            setattr(known, name, key)
-    session.flush()
-    candidates = session.execute(
-        select(Article.id, Article.content_text, Article.summary)
-        .join(Fingerprint, Fingerprint.article_id == Article.id)
-        .where(
-            or_(*(column == key for column, key in zip(BAND_COLUMNS, made.bands, strict=True))),
-            Article.id != article_id,
+        connection.execute(
+            update(Fingerprint).where(Fingerprint.article_id == article_id).values(**values)
         )
-        .order_by(Article.id)
-    ).all()
-    article = session.get_one(Article, article_id)
-    for other_id, other_text, other_summary in candidates:
-        if not are_copies(hashes, shingles(other_text or other_summary)):
-            continue
-        other = session.get_one(Article, other_id)
-        if article.story_id is not None and article.story_id == other.story_id:
-            continue
-        if _kept_apart(session, _component(session, article), _component(session, other)):
-            continue
-        _join(session, article, other)
+    copies = [
+        other_id
+        for other_id, other_text, other_summary in connection.execute(_CANDIDATES, {**key, **bands})
+        if are_copies(hashes, shingles(other_text or other_summary))
+    ]
+    if copies:
+        article = session.get_one(Article, article_id)
+        for other_id in copies:
+            other = session.get_one(Article, other_id)
+            if article.story_id is not None and article.story_id == other.story_id:
+                continue
+            if _kept_apart(session, _component(session, article), _component(session, other)):
+                continue
+            _join(session, article, other)
     return _obey_together(session, article_id)
 
 
@@ -406,13 +434,13 @@ def _remember(session: Session, first_id: int, second_id: int, kind: str) -> Non
 
 
 def _obey_together(session: Session, article_id: int) -> int | None:
-    """Join the article with every article a ``together`` override pairs it with."""
-    partners = session.execute(
-        select(StoryOverride.article_id, StoryOverride.other_id).where(
-            StoryOverride.kind == "together",
-            or_(StoryOverride.article_id == article_id, StoryOverride.other_id == article_id),
-        )
-    ).all()
+    """Join the article with every article a ``together`` override pairs it with; its
+    story afterwards."""
+    key = {"article_id": article_id}
+    partners = session.connection().execute(_TOGETHER, key).all()
+    if not partners:
+        story_id: int | None = session.connection().execute(_STORY, key).scalar()
+        return story_id
     article = session.get_one(Article, article_id)
     for low, high in partners:
         other = session.get(Article, high if low == article_id else low)
