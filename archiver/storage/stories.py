@@ -23,7 +23,7 @@ from archiver.errors import ConfigurationError, NotFoundError
 from archiver.storage.models import Article, Fingerprint, Source, Story, StoryOverride
 from archiver.storage.records import iso_utc
 from archiver.storage.sql import Transaction, chunks
-from archiver.stories.fingerprint import BANDS, are_copies, fingerprint_of, shingles
+from archiver.stories.fingerprint import BANDS, Shingles, are_copies, fingerprint_of, shingles
 from archiver.stories.origin import Copy, choose_origin
 
 BAND_COLUMNS = tuple(getattr(Fingerprint, f"band_{band}") for band in range(BANDS))
@@ -31,8 +31,10 @@ BAND_COLUMNS = tuple(getattr(Fingerprint, f"band_{band}") for band in range(BAND
 # The statements of linking's common path, built once: building them costs more than
 # running them (SQLAlchemy caches their SQL, not the Python objects).
 _ARTICLE: BindParameter[int] = bindparam("article_id")
-_TEXT = (
+_IDS: BindParameter[list[int]] = bindparam("ids", expanding=True)
+_TEXTS = (
     select(
+        Article.id,
         Article.content_text,
         Article.summary,
         Article.content_hash,
@@ -41,7 +43,8 @@ _TEXT = (
         Fingerprint.content_hash,
     )
     .outerjoin(Fingerprint, Fingerprint.article_id == Article.id)
-    .where(Article.id == _ARTICLE)
+    .where(Article.id.in_(_IDS))
+    .order_by(Article.id)
 )
 _CANDIDATES = (
     select(Article.id, Article.content_text, Article.summary)
@@ -53,9 +56,8 @@ _CANDIDATES = (
 )
 _TOGETHER = select(StoryOverride.article_id, StoryOverride.other_id).where(
     StoryOverride.kind == "together",
-    or_(StoryOverride.article_id == _ARTICLE, StoryOverride.other_id == _ARTICLE),
+    or_(StoryOverride.article_id.in_(_IDS), StoryOverride.other_id.in_(_IDS)),
 )
-_STORY = select(Article.story_id).where(Article.id == _ARTICLE)
 _INSERT = insert(Fingerprint)
 
 
@@ -85,8 +87,7 @@ class Stories:
         stories: dict[int, int] = {}
         for number, batch in enumerate(batches, 1):
             with self.session() as session:
-                for article_id in batch:
-                    link_article(session, article_id)
+                link_articles(session, batch)
                 if number == len(batches):  # a later article may have joined an earlier one
                     stories = _story_ids(session, ids)
         return {article_id: stories.get(article_id) for article_id in ids}
@@ -201,53 +202,66 @@ class Stories:
 # -- inside a transaction -------------------------------------------------------------------
 
 
-def link_article(session: Session, article_id: int) -> int | None:
-    """Fingerprint one article and link it with its copies, in *session*'s transaction.
+def link_articles(session: Session, article_ids: Sequence[int]) -> None:
+    """Fingerprint the articles and link each with its copies, in *session*'s transaction.
 
-    The common case (no copy) is five statements: the article, its old fingerprint, the
-    new one, the candidates by band, the ``together`` overrides."""
-    # Core statements on the session's connection: the ORM's own cost per statement is
-    # most of what linking an article without copies costs.
+    Core statements on the session's connection (the ORM's own cost per statement was most
+    of the cost): the articles' texts with their old fingerprints in one, the new
+    fingerprints in one, then per article the candidates by band; the ``together``
+    overrides of the batch in one. Only articles with copies cost more."""
     connection = session.connection()
-    key = {"article_id": article_id}
-    row = connection.execute(_TEXT, key).first()
-    if row is None:
-        return None
-    text, summary, digest, story_id, _, known_digest = row
-    known = cast("int | None", row[4])  # None when it has no fingerprint (the outer join)
-    if known is not None and digest is not None and known_digest == digest:
-        return story_id  # the same text as when it was linked
-    hashes = shingles(text or summary)
-    made = fingerprint_of(hashes)
-    if story_id is not None:  # another text: its old copies may no longer be copies
-        _detach(session, article_id, story_id)
-    if made is None:
-        if known is not None:
-            connection.execute(delete(Fingerprint).where(Fingerprint.article_id == article_id))
-        return _obey_together(session, article_id)
-    bands = {column.key: band for column, band in zip(BAND_COLUMNS, made.bands, strict=True)}
-    values = {"content_hash": digest, "size": made.size, **bands}
-    if known is None:
-        connection.execute(_INSERT, [{"article_id": article_id, **values}])
-    else:
-        connection.execute(
-            update(Fingerprint).where(Fingerprint.article_id == article_id).values(**values)
-        )
-    copies = [
-        other_id
-        for other_id, other_text, other_summary in connection.execute(_CANDIDATES, {**key, **bands})
-        if are_copies(hashes, shingles(other_text or other_summary))
-    ]
-    if copies:
-        article = session.get_one(Article, article_id)
-        for other_id in copies:
-            other = session.get_one(Article, other_id)
-            if article.story_id is not None and article.story_id == other.story_id:
-                continue
-            if _kept_apart(session, _component(session, article), _component(session, other)):
-                continue
-            _join(session, article, other)
-    return _obey_together(session, article_id)
+    linked: list[tuple[int, Shingles, dict[str, int]]] = []
+    changed: list[int] = []
+    new_rows: list[dict[str, Any]] = []
+    for row in connection.execute(_TEXTS, {"ids": list(article_ids)}):
+        article_id, text, summary, digest, story_id, _, known_digest = row
+        known = cast("int | None", row[5])  # None when it has no fingerprint (the outer join)
+        if known is not None and digest is not None and known_digest == digest:
+            continue  # the same text as when it was linked
+        changed.append(article_id)
+        hashes = shingles(text or summary)
+        made = fingerprint_of(hashes)
+        if story_id is not None:  # another text: its old copies may no longer be copies
+            _detach(session, article_id, story_id)
+        if made is None:
+            if known is not None:
+                connection.execute(delete(Fingerprint).where(Fingerprint.article_id == known))
+            continue
+        bands = {column.key: band for column, band in zip(BAND_COLUMNS, made.bands, strict=True)}
+        values = {"article_id": article_id, "content_hash": digest, "size": made.size, **bands}
+        if known is None:
+            new_rows.append(values)
+        else:
+            connection.execute(
+                update(Fingerprint).where(Fingerprint.article_id == known).values(**values)
+            )
+        linked.append((article_id, hashes, bands))
+    if new_rows:
+        connection.execute(_INSERT, new_rows)
+    for article_id, hashes, bands in linked:
+        copies = [
+            other_id
+            for other_id, other_text, other_summary in connection.execute(
+                _CANDIDATES, {"article_id": article_id, **bands}
+            )
+            if are_copies(hashes, shingles(other_text or other_summary))
+        ]
+        if copies:
+            _join_copies(session, article_id, copies)
+    if changed:
+        _obey_together(session, changed)
+
+
+def _join_copies(session: Session, article_id: int, copies: Sequence[int]) -> None:
+    """Join the article's story with each of its copies', but across an ``apart`` override."""
+    article = session.get_one(Article, article_id)
+    for other_id in copies:
+        other = session.get_one(Article, other_id)
+        if article.story_id is not None and article.story_id == other.story_id:
+            continue
+        if _kept_apart(session, _component(session, article), _component(session, other)):
+            continue
+        _join(session, article, other)
 
 
 def story_detail(session: Session, story_id: int | None) -> dict[str, Any] | None:
@@ -433,17 +447,12 @@ def _remember(session: Session, first_id: int, second_id: int, kind: str) -> Non
     session.flush()
 
 
-def _obey_together(session: Session, article_id: int) -> int | None:
-    """Join the article with every article a ``together`` override pairs it with; its
-    story afterwards."""
-    key = {"article_id": article_id}
-    partners = session.connection().execute(_TOGETHER, key).all()
-    if not partners:
-        story_id: int | None = session.connection().execute(_STORY, key).scalar()
-        return story_id
-    article = session.get_one(Article, article_id)
+def _obey_together(session: Session, article_ids: Sequence[int]) -> None:
+    """Join each of the articles with every article a ``together`` override pairs it with."""
+    partners = session.connection().execute(_TOGETHER, {"ids": list(article_ids)}).all()
     for low, high in partners:
-        other = session.get(Article, high if low == article_id else low)
-        if other is not None and (article.story_id is None or other.story_id != article.story_id):
-            _join(session, article, other)
-    return article.story_id
+        first, second = session.get(Article, low), session.get(Article, high)
+        if first is None or second is None:
+            continue
+        if first.story_id is None or first.story_id != second.story_id:
+            _join(session, first, second)
