@@ -30,7 +30,6 @@ BAND_COLUMNS = tuple(getattr(Fingerprint, f"band_{band}") for band in range(BAND
 
 # The statements of linking's common path, built once: building them costs more than
 # running them (SQLAlchemy caches their SQL, not the Python objects).
-_ARTICLE: BindParameter[int] = bindparam("article_id")
 _IDS: BindParameter[list[int]] = bindparam("ids", expanding=True)
 _TEXTS = (
     select(
@@ -46,13 +45,12 @@ _TEXTS = (
     .where(Article.id.in_(_IDS))
     .order_by(Article.id)
 )
-_CANDIDATES = (
-    select(Article.id, Article.content_text, Article.summary)
-    .join(Fingerprint, Fingerprint.article_id == Article.id)
-    .where(
-        or_(*(column == bindparam(column.key) for column in BAND_COLUMNS)), Article.id != _ARTICLE
-    )
-    .order_by(Article.id)
+_CANDIDATES = select(Fingerprint.article_id, *BAND_COLUMNS).where(
+    or_(*(column.in_(bindparam(column.key, expanding=True)) for column in BAND_COLUMNS))
+)
+"""Every fingerprint sharing a band key with any article of a batch: one statement."""
+_CANDIDATE_TEXTS = select(Article.id, Article.content_text, Article.summary).where(
+    Article.id.in_(_IDS)
 )
 _TOGETHER = select(StoryOverride.article_id, StoryOverride.other_id).where(
     StoryOverride.kind == "together",
@@ -206,9 +204,9 @@ def link_articles(session: Session, article_ids: Sequence[int]) -> None:
     """Fingerprint the articles and link each with its copies, in *session*'s transaction.
 
     Core statements on the session's connection (the ORM's own cost per statement was most
-    of the cost): the articles' texts with their old fingerprints in one, the new
-    fingerprints in one, then per article the candidates by band; the ``together``
-    overrides of the batch in one. Only articles with copies cost more."""
+    of the cost), a handful whatever the batch's size: the articles' texts with their old
+    fingerprints, the new fingerprints, the candidates of the whole batch by band, their
+    texts, the ``together`` overrides. Only articles with copies cost more."""
     connection = session.connection()
     linked: list[tuple[int, Shingles, dict[str, int]]] = []
     changed: list[int] = []
@@ -238,18 +236,45 @@ def link_articles(session: Session, article_ids: Sequence[int]) -> None:
         linked.append((article_id, hashes, bands))
     if new_rows:
         connection.execute(_INSERT, new_rows)
-    for article_id, hashes, bands in linked:
+    candidates = _candidates(session, linked)
+    texts: dict[int, Shingles] = {}
+    wanted = sorted({other for found in candidates.values() for other in found})
+    for part in chunks(wanted):
+        for other_id, other_text, other_summary in connection.execute(
+            _CANDIDATE_TEXTS, {"ids": list(part)}
+        ):
+            texts[other_id] = shingles(other_text or other_summary)
+    for article_id, hashes, _ in linked:
         copies = [
             other_id
-            for other_id, other_text, other_summary in connection.execute(
-                _CANDIDATES, {"article_id": article_id, **bands}
-            )
-            if are_copies(hashes, shingles(other_text or other_summary))
+            for other_id in sorted(candidates.get(article_id, ()))
+            if other_id in texts and are_copies(hashes, texts[other_id])
         ]
         if copies:
             _join_copies(session, article_id, copies)
     if changed:
         _obey_together(session, changed)
+
+
+def _candidates(
+    session: Session, linked: Sequence[tuple[int, Shingles, dict[str, int]]]
+) -> dict[int, set[int]]:
+    """For each article of *linked*, the others whose fingerprint shares a band key with
+    its own: the batch's keys looked up at once (a hundred articles at a time: 1,600 keys)."""
+    found: dict[int, set[int]] = {}
+    for part in chunks(list(linked), 100):
+        owners: list[dict[int, list[int]]] = [{} for _ in BAND_COLUMNS]
+        for article_id, _, bands in part:
+            for number, column in enumerate(BAND_COLUMNS):
+                owners[number].setdefault(bands[column.key], []).append(article_id)
+        keys = {column.key: list(owners[n]) for n, column in enumerate(BAND_COLUMNS)}
+        for row in session.connection().execute(_CANDIDATES, keys):
+            other_id = row[0]
+            for number in range(len(BAND_COLUMNS)):
+                for article_id in owners[number].get(row[number + 1], ()):
+                    if article_id != other_id:
+                        found.setdefault(article_id, set()).add(other_id)
+    return found
 
 
 def _join_copies(session: Session, article_id: int, copies: Sequence[int]) -> None:
