@@ -102,6 +102,8 @@ class StorePipeline:
             outcome = "failed"
         else:
             outcome = result.outcome
+            if outcome != "unchanged":
+                await self._link_copies(item, result.article_id)
         self.counts[outcome] += 1
         source_counts[outcome] += 1
         if item.page is not None:
@@ -119,6 +121,21 @@ class StorePipeline:
                 self.counts["images"] += 1
                 self.counts["bytes"] += image.size or 0
         return item
+
+    async def _link_copies(self, item: ArticleItem, article_id: int) -> None:
+        """Link the committed article with its copies from other sources (a story).
+
+        A step of its own after the article's commit: a failure here costs the link, never
+        the article, and a later ``archiver stories rebuild`` makes it."""
+        assert self.archive is not None
+        try:
+            story_id = await self._call(self.archive.stories.link, [article_id])
+        except Exception:  # the article is archived; only its link to its copies is missing
+            logger.exception("Cannot link %s with its copies", item.url)
+            self.crawler.stats.inc_value("archiver/stories/failed")
+            return
+        if story_id.get(article_id) is not None:
+            self.crawler.stats.inc_value("archiver/stories/linked")
 
     async def _source(self, item: ArticleItem) -> SourceRecord:
         """The source row for *item*, created on its first article."""

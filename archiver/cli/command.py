@@ -11,6 +11,7 @@ from archiver.cli.db import db
 from archiver.cli.options import Context
 from archiver.cli.query import runs, search, show, stats
 from archiver.cli.sources import sources
+from archiver.cli.stories import stories
 from archiver.cli.transfer import export_command, import_command
 
 CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
@@ -56,6 +57,7 @@ VERBS = (
     stats,
     runs,
     sources,
+    stories,
     export_command,
     import_command,
     db,

@@ -165,6 +165,15 @@ def filter_options(function: F) -> F:
     return decorated  # type: ignore[no-any-return]
 
 
+def collapse_option(function: F) -> F:
+    """``--collapse`` (as the ``collapse`` argument): one article per story of copies."""
+    return click.option(
+        "--collapse",
+        is_flag=True,
+        help="One article per story of copies: its origin when it matches, else its first match.",
+    )(function)
+
+
 def library_errors(function: F) -> F:
     """Turn the library's errors into one line on stderr and a non-zero exit."""
 

@@ -11,6 +11,7 @@ import click
 
 from archiver.cli.options import (
     Context,
+    collapse_option,
     filter_options,
     format_option,
     library_errors,
@@ -18,17 +19,20 @@ from archiver.cli.options import (
 )
 from archiver.cli.output import render, to_json
 
-SEARCH_COLUMNS = ("id", "published", "source", "title")
+SEARCH_COLUMNS = ("id", "published", "source", "copies", "title")
 
 
 @click.command()
 @click.argument("query", required=False)
 @filter_options
 @click.option("--limit", type=click.IntRange(min=1), default=50, show_default=True)
+@collapse_option
 @format_option()
 @pass_context
 @library_errors
-def search(ctx: Context, query: str | None, filters: Any, limit: int, fmt: str) -> None:
+def search(
+    ctx: Context, query: str | None, filters: Any, limit: int, collapse: bool, fmt: str
+) -> None:
     """List archived articles matching QUERY and the filters: the most relevant first, then
     the newest (without QUERY, the newest first).
 
@@ -39,8 +43,9 @@ def search(ctx: Context, query: str | None, filters: Any, limit: int, fmt: str) 
     archiver search 谷歌
     archiver search 'keras -tensorflow since:2021-01-01 category:资讯'
     archiver search --category 36kr --since 2021-04-01 --format json
+    archiver search keras --collapse
     """
-    filters.query, filters.limit = query, limit
+    filters.query, filters.limit, filters.collapse = query, limit, collapse
     archive = ctx.archive()
     try:
         rows = archive.articles.search(filters)

@@ -6,7 +6,13 @@ from typing import Any
 
 import click
 
-from archiver.cli.options import Context, filter_options, library_errors, pass_context
+from archiver.cli.options import (
+    Context,
+    collapse_option,
+    filter_options,
+    library_errors,
+    pass_context,
+)
 from archiver.cli.output import to_json
 
 
@@ -35,6 +41,7 @@ from archiver.cli.output import to_json
     help='Replace only "/" in file names, as the seed did; such names may not check out on '
     "Windows. [default: replace what any OS refuses]",
 )
+@collapse_option
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
 @pass_context
 @library_errors
@@ -46,6 +53,7 @@ def export_command(
     filters: Any,
     images: str,
     posix_names: bool,
+    collapse: bool,
     as_json: bool,
 ) -> None:
     """Write the archive (or what the filters select) into DIR as a static site.
@@ -57,12 +65,13 @@ def export_command(
     archiver export site --format hexo --category 36kr --images copy
     archiver export dump --format jsonl --since 2021-01-01
     archiver export warc-out --format warc --source 36kr   # for pywb, ReplayWeb.page
+    archiver export site --format hugo --collapse      # one post per story of copies
     """
     from dataclasses import asdict
 
     from archiver.export.site import export_site
 
-    filters.query, filters.limit = query, None
+    filters.query, filters.limit, filters.collapse = query, None, collapse
     if fmt == "warc":
         _export_warc(ctx, directory, filters, as_json)
         return

@@ -225,8 +225,12 @@ class _Writer:
         if not self.batch:
             return
         extras = [{"import": e} for e in self.extras]
+        changed = []
         for result in self.archive.bulk.store(self.batch, raw_extras=extras):
             setattr(self.report, result.outcome, getattr(self.report, result.outcome) + 1)
+            if result.outcome != "unchanged":
+                changed.append(result.article_id)
+        self.archive.stories.link(changed)  # imported posts are linked with their copies too
         self.batch.clear()
         self.extras.clear()
         self.chars = 0

@@ -3,8 +3,8 @@
 ``Archive`` is what the rest of the code holds. It opens the engine (creating and upgrading
 the schema on first use) and hands out one part per aggregate of the schema, each owning its
 queries: ``sources``, ``leases``, ``host_policies``, ``articles``, ``images``, ``runs``,
-``stats``, ``captures`` and ``bulk``. Every method of every part blocks: call it off the
-reactor thread.
+``stats``, ``captures``, ``stories`` and ``bulk``. Every method of every part blocks: call it
+off the reactor thread.
 """
 
 from __future__ import annotations
@@ -28,6 +28,7 @@ from archiver.storage.pages import Pages
 from archiver.storage.runs import Runs
 from archiver.storage.sources import HostPolicies, Leases, Sources
 from archiver.storage.stats import Stats
+from archiver.storage.stories import Stories
 from archiver.storage.terms import TermIds
 
 
@@ -53,6 +54,7 @@ class Archive:
         self.runs = Runs(self.session)
         self.stats = Stats(self.session)
         self.captures = Captures(self.session)
+        self.stories = Stories(self.session)
         self.bulk = BulkWriter(self.session, terms)
 
     @classmethod

@@ -37,6 +37,7 @@ from archiver.storage.pages import capture_listing, record_page
 from archiver.storage.records import SearchFilters, StoreOutcome, StoreResult, iso_utc
 from archiver.storage.search import MAX_RANKED, apply_filters, snippet
 from archiver.storage.sql import Transaction, chunks
+from archiver.storage.stories import collapse, story_counts, story_detail
 from archiver.storage.terms import TermIds, names_by_article
 
 
@@ -100,6 +101,7 @@ class Articles:
                 captures.get(article.id, []),
             )
             detail["revisions"] = revisions or 0
+            detail["story"] = story_detail(session, article.story_id)
             return detail
 
     def search(self, filters: SearchFilters) -> list[dict[str, Any]]:
@@ -110,52 +112,72 @@ class Articles:
         a ``snippet`` of its text around the match; without one, the newest first.
         """
         with self.session() as session:
-            planned = apply_filters(select(Article), filters, session)
-            query = planned.query
-            if planned.score is not None:
-                ranked = planned.query.with_only_columns(
-                    Article.id.label("id"), planned.score.label("score")
-                )
-                if planned.newest_first is not None:
-                    ranked = ranked.order_by(planned.newest_first).limit(MAX_RANKED)
-                candidates = ranked.subquery("ranked")
-                query = (
-                    select(Article, candidates.c.score)
-                    .join(candidates, candidates.c.id == Article.id)
-                    .order_by(candidates.c.score.desc())
-                )
-            else:
-                query = query.add_columns(null().label("score"))
-            query = query.order_by(
-                Article.published.desc().nulls_last(), Article.first_seen.desc(), Article.id.desc()
+            if not filters.collapse:
+                return self._search(session, filters, filters.limit)
+            # One row per story: read more matches until the collapsed rows fill the limit.
+            wanted = filters.limit
+            fetch = wanted * 4 if wanted else None
+            while True:
+                found = self._search(session, filters, fetch)
+                by_id = {row["id"]: row for row in found}
+                kept = [by_id[i] for i in collapse(session, list(by_id))]
+                if fetch is None or wanted is None or len(kept) >= wanted or len(found) < fetch:
+                    return kept[:wanted] if wanted else kept
+                fetch *= 4
+
+    def _search(
+        self, session: Session, filters: SearchFilters, limit: int | None
+    ) -> list[dict[str, Any]]:
+        """The search itself, with at most *limit* rows."""
+        planned = apply_filters(select(Article), filters, session)
+        query = planned.query
+        if planned.score is not None:
+            ranked = planned.query.with_only_columns(
+                Article.id.label("id"), planned.score.label("score")
             )
-            if filters.limit:
-                query = query.limit(filters.limit)
-            rows = session.execute(query).all()
-            articles = [row[0] for row in rows]
-            categories = names_by_article(
-                session, [a.id for a in articles], Category, ArticleCategory
+            if planned.newest_first is not None:
+                ranked = ranked.order_by(planned.newest_first).limit(MAX_RANKED)
+            candidates = ranked.subquery("ranked")
+            query = (
+                select(Article, candidates.c.score)
+                .join(candidates, candidates.c.id == Article.id)
+                .order_by(candidates.c.score.desc())
             )
-            found = []
-            for article, score in rows:
-                summary = _listing(article, categories.get(article.id, []))
-                summary["score"] = None if score is None else round(float(score), 4)
-                summary["snippet"] = (
-                    snippet(article.content_text or article.title, planned.parsed.terms)
-                    if planned.parsed.terms
-                    else None
-                )
-                found.append(summary)
-            return found
+        else:
+            query = query.add_columns(null().label("score"))
+        query = query.order_by(
+            Article.published.desc().nulls_last(), Article.first_seen.desc(), Article.id.desc()
+        )
+        if limit:
+            query = query.limit(limit)
+        rows = session.execute(query).all()
+        articles = [row[0] for row in rows]
+        categories = names_by_article(session, [a.id for a in articles], Category, ArticleCategory)
+        stories = story_counts(session, [a.id for a in articles])
+        found = []
+        for article, score in rows:
+            summary = _listing(article, categories.get(article.id, []))
+            summary["story"], summary["copies"] = stories.get(article.id, (None, 1))
+            summary["score"] = None if score is None else round(float(score), 4)
+            summary["snippet"] = (
+                snippet(article.content_text or article.title, planned.parsed.terms)
+                if planned.parsed.terms
+                else None
+            )
+            found.append(summary)
+        return found
 
     def export(self, filters: SearchFilters, *, batch_size: int = 500) -> Iterator[dict[str, Any]]:
         """Every article matching *filters* (its limit ignored), oldest id first, with every
         field: the keys of :meth:`get` (``revisions`` aside) plus ``raw``, ``authors_raw``
         and ``source_info`` (the source's ``name``, ``url``, ``kind``, ``title``,
-        ``categories``). Read in batches, so an export never holds the archive in memory."""
+        ``categories``); with ``filters.collapse``, one article per story (its origin when
+        it matches). Read in batches, so an export never holds the archive in memory."""
         with self.session() as session:
             planned = apply_filters(select(Article.id), filters, session)
             ids = list(session.scalars(planned.query.order_by(Article.id)))
+            if filters.collapse:
+                ids = sorted(collapse(session, ids))
         for batch in chunks(ids, batch_size):
             with self.session() as session:
                 articles = session.scalars(
@@ -175,6 +197,8 @@ class Articles:
                 ):
                     images.setdefault(link.article_id, []).append(image_listing(link, image))
                 captures = _captures(session, batch)
+                story_ids = {a.story_id for a in articles if a.story_id is not None}
+                stories = {s: story_detail(session, s) for s in sorted(story_ids)}
                 for article in articles:
                     detail = _detail(
                         article,
@@ -184,6 +208,7 @@ class Articles:
                         captures.get(article.id, []),
                     )
                     source = article.source
+                    detail["story"] = stories.get(article.story_id or 0)
                     detail["authors_raw"] = list(article.authors_raw or [])
                     detail["raw"] = dict(article.raw or {})
                     detail["source_info"] = {

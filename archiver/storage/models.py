@@ -172,6 +172,9 @@ class Article(Base):
     """Everything else the source said that has no column: media, feed title, parse errors."""
     first_seen: Mapped[datetime] = mapped_column(default=utcnow, server_default=func.now())
     last_seen: Mapped[datetime] = mapped_column(default=utcnow, server_default=func.now())
+    story_id: Mapped[int | None] = mapped_column(Integer, index=True)
+    """The story of copies it is one of (``stories.id``), or None when it stands alone. No
+    foreign key: ``stories.origin_id`` points back here, and stories are rebuilt at will."""
 
     source: Mapped[Source] = relationship()
 
@@ -329,3 +332,59 @@ class Capture(Base):
     indexed before its run may be, and outlives nothing but the file)."""
 
     __table_args__ = (Index("ix_captures_warc_file_offset", "warc_file", "offset"),)
+
+
+class Fingerprint(Base):
+    """An article text's fingerprint: the MinHash band keys its copies are looked up by."""
+
+    __tablename__ = "fingerprints"
+
+    article_id: Mapped[int] = mapped_column(ForeignKey("articles.id"), primary_key=True)
+    content_hash: Mapped[str | None] = mapped_column(String(64))
+    """The article's ``content_hash`` the fingerprint was made from: unchanged, not made again."""
+    size: Mapped[int] = mapped_column(Integer)
+    """Distinct shingles in the text."""
+    band_0: Mapped[int] = mapped_column(BigInteger, index=True)
+    band_1: Mapped[int] = mapped_column(BigInteger, index=True)
+    band_2: Mapped[int] = mapped_column(BigInteger, index=True)
+    band_3: Mapped[int] = mapped_column(BigInteger, index=True)
+    band_4: Mapped[int] = mapped_column(BigInteger, index=True)
+    band_5: Mapped[int] = mapped_column(BigInteger, index=True)
+    band_6: Mapped[int] = mapped_column(BigInteger, index=True)
+    band_7: Mapped[int] = mapped_column(BigInteger, index=True)
+    band_8: Mapped[int] = mapped_column(BigInteger, index=True)
+    band_9: Mapped[int] = mapped_column(BigInteger, index=True)
+    band_10: Mapped[int] = mapped_column(BigInteger, index=True)
+    band_11: Mapped[int] = mapped_column(BigInteger, index=True)
+    band_12: Mapped[int] = mapped_column(BigInteger, index=True)
+    band_13: Mapped[int] = mapped_column(BigInteger, index=True)
+    band_14: Mapped[int] = mapped_column(BigInteger, index=True)
+    band_15: Mapped[int] = mapped_column(BigInteger, index=True)
+
+
+class Story(Base):
+    """Copies of one text (the articles whose ``story_id`` it is) and which one is the origin."""
+
+    __tablename__ = "stories"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    origin_id: Mapped[int | None] = mapped_column(ForeignKey("articles.id"))
+    """The copy chosen as the origin (see ``archiver.stories.origin``)."""
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, server_default=func.now())
+
+
+class StoryOverride(Base):
+    """A person's word on two articles: ``apart`` (never one story) or ``together`` (always).
+
+    Kept apart from the stories, which are derived and rebuilt: every linking obeys them.
+    The pair is stored with the smaller id first."""
+
+    __tablename__ = "story_overrides"
+    __table_args__ = (UniqueConstraint("article_id", "other_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    article_id: Mapped[int] = mapped_column(ForeignKey("articles.id"))
+    other_id: Mapped[int] = mapped_column(ForeignKey("articles.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(8))
+    """``apart`` or ``together``."""
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, server_default=func.now())

@@ -61,6 +61,8 @@ class SearchFilters:
     since: datetime | None = None
     until: datetime | None = None
     limit: int | None = 50
+    collapse: bool = False
+    """One article per story of copies: its origin when it matches, else its first match."""
 
 
 @dataclass

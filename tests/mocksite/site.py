@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from tests.mocksite import bigsite, feeds, whole
+from tests.mocksite import bigsite, copies, feeds, whole
 from tests.mocksite.corpus import ARTICLES, ARTICLES_BY_SLUG, Article, article_page
 from tests.mocksite.images import (
     bomb_png,
@@ -186,6 +186,7 @@ class Site:
         self._add_image_routes()
         self._add_page_routes()
         self._add_whole_routes()
+        self._add_copies_routes()
         self._add_big_routes()
         self._add_control_routes()
 
@@ -1349,6 +1350,23 @@ class Site:
             lambda base: b"<h1>Internal error</h1>",
             status=500,
         )
+
+    def _add_copies_routes(self) -> None:
+        for path, description, content_type, make in (
+            ("/copies/origin.xml", "The originals, as their own site published them.", RSS,
+             copies.origin_rss),
+            ("/copies/noted.xml", "Copies with an editor's note, a new title, other images.",
+             RSS, copies.noted_rss),
+            ("/copies/mirror.xml", "Copies re-marked-up, with an ad and boilerplate (Atom).",
+             ATOM, copies.mirror_atom),
+            ("/copies/traditional.xml", "The Chinese copies in Traditional characters.", RSS,
+             copies.traditional_rss),
+            ("/copies/rsshub.xml", "An RSSHub route of the origin's feed, at its own URLs.", RSS,
+             copies.rsshub_rss),
+            ("/copies/truth.json", "Every entry's URL and the story it belongs to.", JSON,
+             copies.truth),
+        ):  # fmt: skip
+            self.add_static(path, "copies", description, content_type, make)
 
     def _add_big_routes(self) -> None:
         count, per_feed = self.options.big_feeds, self.options.big_per_feed

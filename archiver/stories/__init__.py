@@ -1,0 +1,1 @@
+"""Stories: text fingerprints, the rule for copies of one text, and the rule for their origin."""
