@@ -138,7 +138,7 @@ def test_jekyll_hugo_and_jsonl(archive: Archive, tmp_path: Path) -> None:
     bundles = sorted(p.name for p in (hugo / "content" / "posts").iterdir())
     assert bundles == ["keras-亡于谷歌", "keras-亡于谷歌~2"]
     front = yaml.safe_load(
-        (hugo / "content/posts/keras-亡于谷歌/index.md").read_text().split("---\n")[1]
+        (hugo / "content/posts/keras-亡于谷歌/index.html").read_text().split("---\n")[1]
     )
     assert front["date"] == datetime(2021, 4, 3, 6, 27, 15, tzinfo=UTC)
 

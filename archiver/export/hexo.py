@@ -83,8 +83,12 @@ def show_markdown(article: Mapping[str, Any]) -> str:
 
 class HexoExporter(Exporter):
     name = "hexo"
+    POSTS_ROOT = POSTS_DIR
 
     def path_for(self, article: Mapping[str, Any]) -> str:
+        imported = self.imported_path(article)
+        if imported:
+            return imported
         directory = "/".join(
             safe_name(c, portable=self.portable_names) for c in hexo_categories(article)
         )

@@ -25,8 +25,12 @@ from archiver.export.paths import slugify
 
 class JekyllExporter(Exporter):
     name = "jekyll"
+    POSTS_ROOT = "_posts"
 
     def path_for(self, article: Mapping[str, Any]) -> str:
+        imported = self.imported_path(article)
+        if imported:
+            return imported
         when = parse_iso(article.get("published")) or parse_iso(article.get("first_seen"))
         day = when.astimezone(UTC).strftime("%Y-%m-%d") if when else "1970-01-01"
         slug = slugify(article.get("title") or "") or f"post-{article['id']}"
