@@ -124,7 +124,7 @@ def test_jekyll_hugo_and_jsonl(archive: Archive, tmp_path: Path) -> None:
     jekyll = tmp_path / "jekyll"
     export_site(everything(archive), jekyll, "jekyll")
     names = sorted(p.name for p in (jekyll / "_posts").iterdir())
-    assert names[0] == "2021-04-03-keras-亡于谷歌.md"
+    assert names[0] == "2021-04-03-keras-亡于谷歌.html"
     assert len(names) == 2
     text = (jekyll / "_posts" / names[0]).read_text("utf-8")
     front = yaml.safe_load(text.split("---\n")[1])

@@ -34,6 +34,12 @@ from archiver.cli.output import to_json
     help='Replace only "/" in file names, as the seed did; such names may not check out on '
     "Windows. [default: replace what any OS refuses]",
 )
+@click.option(
+    "--site-timezone",
+    metavar="TZ",
+    help="Hexo: the site's `timezone` setting (IANA name), so dates land on their instant. "
+    "[default: read from DIR/_config.yml; none: dates as the seed wrote them]",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
 @pass_context
 @library_errors
@@ -45,6 +51,7 @@ def export_command(
     filters: Any,
     images: str,
     posix_names: bool,
+    site_timezone: str | None,
     as_json: bool,
 ) -> None:
     """Write the archive (or what the filters select) into DIR as a static site.
@@ -55,11 +62,16 @@ def export_command(
     \b
     archiver export site --format hexo --category 36kr --images copy
     archiver export dump --format jsonl --since 2021-01-01
+    archiver export ~/blog --format hexo --site-timezone Asia/Shanghai
     """
     from dataclasses import asdict
 
     from archiver.export.site import export_site
 
+    if site_timezone is not None:
+        if fmt != "hexo":
+            raise click.BadParameter("applies to --format hexo only", param_hint="--site-timezone")
+        _check_timezone(site_timezone, "--site-timezone")
     filters.query, filters.limit = query, None
     archive = ctx.archive()
     try:
@@ -70,6 +82,7 @@ def export_command(
             images="copy" if images == "copy" else "remote",
             media_dir=ctx.media_dir,
             portable_names=not posix_names,
+            site_timezone=site_timezone,
         )
     finally:
         archive.close()
@@ -109,7 +122,7 @@ def import_command(
     from archiver.export.importer import import_posts
 
     if timezone:
-        _check_timezone(timezone)
+        _check_timezone(timezone, "--timezone")
     archive = ctx.archive()
     try:
         report = import_posts(archive, paths, media_dir=ctx.media_dir, timezone=timezone)
@@ -131,10 +144,10 @@ def import_command(
         sys.exit(1)
 
 
-def _check_timezone(name: str) -> None:
+def _check_timezone(name: str, option: str) -> None:
     from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
     try:
         ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError) as exc:
-        raise click.BadParameter(f"unknown time zone {name!r}", param_hint="--timezone") from exc
+        raise click.BadParameter(f"unknown time zone {name!r}", param_hint=option) from exc
