@@ -6,6 +6,7 @@ import click
 
 from archiver import __version__
 from archiver.cli.crawl import crawl, run, worker
+from archiver.cli.datasette import datasette_metadata_command
 from archiver.cli.db import db
 from archiver.cli.options import Context
 from archiver.cli.query import runs, search, show, stats
@@ -57,6 +58,7 @@ VERBS = (
     sources,
     export_command,
     import_command,
+    datasette_metadata_command,
     db,
 )
 """Every command of ``archiver``, from the verb modules; ``--help`` lists them sorted.
