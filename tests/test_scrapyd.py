@@ -145,25 +145,23 @@ def test_scrapyd_deploy_and_a_scheduled_feed_job_archive(scrapyd: Scrapyd, mock_
     )
     assert changed.stdout == ""
 
-    spiders = scrapyd.get("listspiders.json", project="feed-archiver")
-    assert "feed" in spiders["spiders"]
-
+    # (schedule.json refuses a spider the deployed egg does not hold.)
     feed = mock_site.url("/feeds/rss2.xml")
-    scheduled = scrapyd.post(
-        "schedule.json",
-        [("project", "feed-archiver"), ("spider", "feed"), ("url", feed), ("category", "tech")],
+    other_feed = mock_site.url("/feeds/atom10.xml")
+    own_db = scrapyd.directory / "own.db"
+    job = schedule(scrapyd, ("url", feed), ("category", "tech"))
+    # A job can name its own archive, as any Scrapy setting (both jobs run at once).
+    own_job = schedule(
+        scrapyd, ("url", other_feed), ("setting", f"ARCHIVER_DATABASE_URL=sqlite:///{own_db}")
     )
-    assert scheduled["status"] == "ok", scheduled
-    job = scheduled["jobid"]
-
-    def finished() -> bool:
-        jobs = scrapyd.get("listjobs.json", project="feed-archiver")
-        return any(j["id"] == job for j in jobs["finished"])
-
-    log = scrapyd.directory / "logs" / "feed-archiver" / "feed" / f"{job}.log"
-    assert wait_until(finished, timeout=180, step=0.5), log.read_text() if log.exists() else ""
-    text = log.read_text()
-    assert "Traceback" not in text, text[-4000:]
+    for finished in (job, own_job):
+        log = scrapyd.directory / "logs" / "feed-archiver" / "feed" / f"{finished}.log"
+        assert wait_until(lambda job=finished: done(scrapyd, job), timeout=180, step=0.5), (
+            log.read_text() if log.exists() else ""
+        )
+        text = log.read_text()
+        assert "Traceback" not in text, text[-4000:]
+        assert "ERROR" not in text, text[-4000:]
 
     with sqlite3.connect(scrapyd.directory / "archive.db") as db:
         sources = db.execute("SELECT url FROM sources").fetchall()
@@ -177,3 +175,20 @@ def test_scrapyd_deploy_and_a_scheduled_feed_job_archive(scrapyd: Scrapyd, mock_
     assert downloaded
     for _, path in downloaded:
         assert (scrapyd.directory / "media" / path).is_file()
+    with sqlite3.connect(own_db) as db:
+        assert db.execute("SELECT url FROM sources").fetchall() == [(other_feed,)]
+        assert db.execute("SELECT count(*) FROM articles").fetchone()[0] >= 1
+
+
+def schedule(server: Scrapyd, *arguments: tuple[str, str]) -> str:
+    """``schedule.json`` of the spider ``feed`` with *arguments*; the job's id."""
+    base = [("project", "feed-archiver"), ("spider", "feed")]
+    scheduled = server.post("schedule.json", [*base, *arguments])
+    assert scheduled["status"] == "ok", scheduled
+    job: str = scheduled["jobid"]
+    return job
+
+
+def done(server: Scrapyd, job: str) -> bool:
+    jobs = server.get("listjobs.json", project="feed-archiver")
+    return any(j["id"] == job for j in jobs["finished"])
