@@ -7,15 +7,17 @@ import json
 from datetime import UTC, datetime
 from pathlib import Path
 
+import pytest
 import yaml
 
+from archiver.errors import ConfigurationError
 from archiver.export.frontmatter import plain_or_quoted, seed_quoted
 from archiver.export.hexo import BODY_END, BODY_START
 from archiver.export.paths import PathAllocator, safe_name, slugify
 from archiver.export.site import MANIFEST, export_site
 from archiver.items import ArticleItem, ImageRef
 from archiver.storage import Archive, SearchFilters
-from tests.conftest import SHARED
+from tests.conftest import SHARED, run_archiver
 from tests.test_storage import make_item, store
 
 SEED = SHARED / "seed" / "000_c534944dd18d71d7.txt"
@@ -124,7 +126,7 @@ def test_jekyll_hugo_and_jsonl(archive: Archive, tmp_path: Path) -> None:
     jekyll = tmp_path / "jekyll"
     export_site(everything(archive), jekyll, "jekyll")
     names = sorted(p.name for p in (jekyll / "_posts").iterdir())
-    assert names[0] == "2021-04-03-keras-亡于谷歌.md"
+    assert names[0] == "2021-04-03-keras-亡于谷歌.html"
     assert len(names) == 2
     text = (jekyll / "_posts" / names[0]).read_text("utf-8")
     front = yaml.safe_load(text.split("---\n")[1])
@@ -138,7 +140,7 @@ def test_jekyll_hugo_and_jsonl(archive: Archive, tmp_path: Path) -> None:
     bundles = sorted(p.name for p in (hugo / "content" / "posts").iterdir())
     assert bundles == ["keras-亡于谷歌", "keras-亡于谷歌~2"]
     front = yaml.safe_load(
-        (hugo / "content/posts/keras-亡于谷歌/index.md").read_text().split("---\n")[1]
+        (hugo / "content/posts/keras-亡于谷歌/index.html").read_text().split("---\n")[1]
     )
     assert front["date"] == datetime(2021, 4, 3, 6, 27, 15, tzinfo=UTC)
 
@@ -186,3 +188,58 @@ def test_images_are_copied_and_pointed_at(archive: Archive, tmp_path: Path) -> N
     remote = export_site(everything(archive), tmp_path / "remote", "hexo")
     assert remote.images_copied == 0
     assert "https://img.example.com/a.png" in next((tmp_path / "remote").rglob("*.md")).read_text()
+
+
+def test_hexo_dates_follow_the_sites_timezone(archive: Archive, tmp_path: Path) -> None:
+    """A Hexo site with ``timezone`` set reads front-matter dates as its wall-clock time:
+    the export writes them so (the real Hexo reads them back in test_static_sites)."""
+    store_seed(archive)
+    site = tmp_path / "site"
+    site.mkdir()
+
+    def date_line() -> str:
+        post = next(site.rglob("*.md")).read_text("utf-8")
+        return next(line for line in post.splitlines() if line.startswith("date:"))
+
+    (site / "_config.yml").write_text("title: x\ntimezone: Asia/Shanghai\n")
+    export_site(everything(archive), site, "hexo")
+    assert date_line() == "date: 2021-04-02 14:27:15"
+    export_site(everything(archive), site, "hexo", site_timezone="America/New_York")
+    assert date_line() == "date: 2021-04-02 02:27:15"  # the option over the file
+    for unset in ("timezone: ''\n", "title: x\n", "timezone:\n"):
+        (site / "_config.yml").write_text(unset)
+        export_site(everything(archive), site, "hexo")
+        assert date_line() == "date: Fri, 02 Apr 2021 06:27:15 GMT"  # the seed's form
+    (site / "_config.yml").write_text("timezone: Mars/Base\n")
+    with pytest.raises(ConfigurationError, match=r"_config.yml: timezone 'Mars/Base'"):
+        export_site(everything(archive), site, "hexo")
+    (site / "_config.yml").write_text("timezone: [unclosed\n")
+    with pytest.raises(ConfigurationError, match=r"cannot read .*_config.yml"):
+        export_site(everything(archive), site, "hexo")
+    with pytest.raises(ConfigurationError, match="Hexo exports only"):
+        export_site(everything(archive), tmp_path / "j", "jekyll", site_timezone="UTC")
+
+
+def test_export_site_timezone_option(db_url: str, tmp_path: Path) -> None:
+    archive = Archive(db_url)
+    try:
+        store_seed(archive)
+    finally:
+        archive.close()
+    site = tmp_path / "site"
+    base = ("--db", db_url, "--media", str(tmp_path / "media"), "export", str(site))
+    done = run_archiver(*base, "--format", "hexo", "--site-timezone", "Asia/Shanghai")
+    assert done.returncode == 0, done.stderr
+    assert "date: 2021-04-02 14:27:15\n" in next(site.rglob("*.md")).read_text("utf-8")
+    wrong = run_archiver(*base, "--format", "jekyll", "--site-timezone", "Asia/Shanghai")
+    assert wrong.returncode == 2
+    assert "--site-timezone" in wrong.stderr
+    assert "hexo only" in wrong.stderr
+    unknown = run_archiver(*base, "--format", "hexo", "--site-timezone", "Mars/Base")
+    assert unknown.returncode == 2
+    assert "unknown time zone 'Mars/Base'" in unknown.stderr
+    (site / "_config.yml").write_text("timezone: Mars/Base\n")
+    bad = run_archiver(*base, "--format", "hexo")
+    assert bad.returncode == 2
+    assert "timezone 'Mars/Base' is not a time zone" in bad.stderr
+    assert "Traceback" not in bad.stderr

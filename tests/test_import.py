@@ -43,17 +43,50 @@ def test_the_corpus_round_trips_byte_for_byte(imported: Archive, tmp_path: Path)
         assert exported.read_bytes() == post.read_bytes(), post.name
 
 
-def test_portable_names_replace_what_windows_refuses(imported: Archive, tmp_path: Path) -> None:
+def test_imported_posts_export_back_to_the_paths_they_came_from(
+    imported: Archive, tmp_path: Path
+) -> None:
+    """Portable names are for new articles: an imported post keeps its site's own name
+    (the quotes of QUOTED_NAME included), so exporting into the site it came from leaves one
+    file per post."""
+    import shutil
+
     site = tmp_path / "site"
-    export_site(imported.articles.export(SearchFilters(limit=None)), site, "hexo")
-    same = 0
+    shutil.copytree(CORPUS, site / "source" / "_posts")
+    report = export_site(imported.articles.export(SearchFilters(limit=None)), site, "hexo")
+    assert (report.articles, report.written, report.unchanged) == (11, 11, 0)
+    exported = sorted(p.relative_to(site / "source" / "_posts") for p in site.rglob("*.md"))
+    assert exported == [p.relative_to(CORPUS) for p in corpus_posts()]
+    assert QUOTED_NAME in {p.name for p in exported}
     for post in corpus_posts():
-        relative = post.relative_to(CORPUS)
-        if post.name == QUOTED_NAME:
-            relative = relative.with_name(QUOTED_NAME.replace('"', "_"))
-        assert (site / "source" / "_posts" / relative).read_bytes() == post.read_bytes()
-        same += 1
-    assert same == 11
+        assert (site / "source" / "_posts" / post.relative_to(CORPUS)).read_bytes() == (
+            post.read_bytes()
+        )
+
+
+def test_new_articles_and_unsafe_imported_paths_keep_the_naming_rule(
+    archive: Archive, tmp_path: Path
+) -> None:
+    posts = tmp_path / "blog" / "source" / "_posts"
+    posts.mkdir(parents=True)
+    seed = next(CORPUS.rglob("Keras*.md"))
+    (posts / "Keras.md").write_bytes(seed.read_bytes())
+    import_posts(archive, [posts], media_dir=tmp_path / "media")
+    rows = list(archive.articles.export(SearchFilters(limit=None)))
+    assert rows[0]["raw"]["import"]["path"] == "Keras.md"
+    # As another site's post (jekyll), and as a path that leaves the posts directory.
+    elsewhere = {**rows[0], "raw": {"import": {**rows[0]["raw"]["import"], "format": "jekyll"}}}
+    escaping = {**rows[0], "raw": {"import": {**rows[0]["raw"]["import"], "path": "../x.md"}}}
+    for article in (elsewhere, escaping):
+        site = tmp_path / f"site-{id(article)}"
+        export_site([article], site, "hexo")
+        assert [p.name for p in site.rglob("*.md")] == ["Keras，亡于谷歌？.md"]
+    assert not (tmp_path / "x.md").exists()
+    # A new article whose title holds what Windows refuses gets the portable name.
+    quoted = {**rows[0], "raw": {}, "title": '"爱多纷"宣布'}
+    site = tmp_path / "new"
+    export_site([quoted], site, "hexo")
+    assert [p.name for p in site.rglob("*.md")] == ["_爱多纷_宣布.md"]
 
 
 def test_front_matter_comes_out_key_for_key(imported: Archive, tmp_path: Path) -> None:
@@ -148,7 +181,7 @@ def test_hugo_and_jekyll_posts_with_local_images(archive: Archive, tmp_path: Pat
         archive.articles.export(SearchFilters(limit=None)), site, "hugo", images="copy",
         media_dir=media,
     )  # fmt: skip
-    exported = (site / "content" / "posts" / "hello-world" / "index.md").read_text("utf-8")
+    exported = (site / "content" / "posts" / "hello-world" / "index.html").read_text("utf-8")
     image_name = hugo["images"][0]["path"].rsplit("/", 1)[-1]
     assert f'src="{image_name}"' in exported
     assert (site / "content" / "posts" / "hello-world" / image_name).read_bytes() == png

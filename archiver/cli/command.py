@@ -7,6 +7,7 @@ import click
 from archiver import __version__
 from archiver.cli.captures import captures_command, reprocess
 from archiver.cli.crawl import crawl, run, worker
+from archiver.cli.datasette import datasette_metadata_command
 from archiver.cli.db import db
 from archiver.cli.options import Context
 from archiver.cli.query import runs, search, show, stats
@@ -60,6 +61,7 @@ VERBS = (
     stories,
     export_command,
     import_command,
+    datasette_metadata_command,
     db,
     captures_command,
     reprocess,

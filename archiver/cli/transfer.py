@@ -42,6 +42,12 @@ from archiver.cli.output import to_json
     "Windows. [default: replace what any OS refuses]",
 )
 @collapse_option
+@click.option(
+    "--site-timezone",
+    metavar="TZ",
+    help="Hexo: the site's `timezone` setting (IANA name), so dates land on their instant. "
+    "[default: read from DIR/_config.yml; none: dates as the seed wrote them]",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
 @pass_context
 @library_errors
@@ -54,6 +60,7 @@ def export_command(
     images: str,
     posix_names: bool,
     collapse: bool,
+    site_timezone: str | None,
     as_json: bool,
 ) -> None:
     """Write the archive (or what the filters select) into DIR as a static site.
@@ -66,11 +73,16 @@ def export_command(
     archiver export dump --format jsonl --since 2021-01-01
     archiver export warc-out --format warc --source 36kr   # for pywb, ReplayWeb.page
     archiver export site --format hugo --collapse      # one post per story of copies
+    archiver export ~/blog --format hexo --site-timezone Asia/Shanghai
     """
     from dataclasses import asdict
 
     from archiver.export.site import export_site
 
+    if site_timezone is not None:
+        if fmt != "hexo":
+            raise click.BadParameter("applies to --format hexo only", param_hint="--site-timezone")
+        _check_timezone(site_timezone, "--site-timezone")
     filters.query, filters.limit, filters.collapse = query, None, collapse
     if fmt == "warc":
         _export_warc(ctx, directory, filters, as_json)
@@ -84,6 +96,7 @@ def export_command(
             images="copy" if images == "copy" else "remote",
             media_dir=ctx.media_dir,
             portable_names=not posix_names,
+            site_timezone=site_timezone,
         )
     finally:
         archive.close()
@@ -157,7 +170,7 @@ def import_command(
     from archiver.export.importer import import_posts
 
     if timezone:
-        _check_timezone(timezone)
+        _check_timezone(timezone, "--timezone")
     archive = ctx.archive()
     try:
         report = import_posts(archive, paths, media_dir=ctx.media_dir, timezone=timezone)
@@ -179,10 +192,10 @@ def import_command(
         sys.exit(1)
 
 
-def _check_timezone(name: str) -> None:
+def _check_timezone(name: str, option: str) -> None:
     from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
     try:
         ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError) as exc:
-        raise click.BadParameter(f"unknown time zone {name!r}", param_hint="--timezone") from exc
+        raise click.BadParameter(f"unknown time zone {name!r}", param_hint=option) from exc

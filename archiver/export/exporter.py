@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from archiver.export.paths import PathAllocator
+from archiver.export.paths import PathAllocator, safe_relative_path
 
 
 @dataclass
@@ -24,10 +24,29 @@ class Exporter:
     """One static-site format. Subclasses say where an article goes and what it says."""
 
     name = ""
+    POSTS_ROOT = ""
+    """The directory an imported post's path is relative to (``raw.import.path``)."""
+    ROUND_TRIP_SUFFIXES: frozenset[str] = frozenset((".md", ".markdown", ".html", ".htm"))
+    """The kinds of file an imported post of this format goes back to as it was named."""
 
     def __init__(self, *, portable_names: bool = True) -> None:
         self.portable_names = portable_names
         self.paths = PathAllocator(portable=portable_names)
+
+    def imported_path(self, article: Mapping[str, Any]) -> str | None:
+        """The path a post imported from a site of this format came from, relative to the
+        export directory, when it is safe (:func:`~archiver.export.paths.safe_relative_path`)
+        and no older article has it; else None (the format's naming rule applies). Exporting
+        into the site a post came from then leaves one file for it, not two."""
+        raw = article.get("raw")
+        imported = raw.get("import") if isinstance(raw, Mapping) else None
+        if not isinstance(imported, Mapping) or imported.get("format") != self.name:
+            return None
+        path = imported.get("path")
+        if not isinstance(path, str) or not safe_relative_path(path, self.ROUND_TRIP_SUFFIXES):
+            return None
+        full = f"{self.POSTS_ROOT}/{path}"
+        return full if self.paths.reserve(full) else None
 
     def path_for(self, article: Mapping[str, Any]) -> str:
         """The article's file, relative to the export directory (``/`` separators)."""

@@ -1,4 +1,8 @@
-"""Jekyll: ``_posts/YYYY-MM-DD-<slug>.md`` with YAML front-matter and the HTML body.
+"""Jekyll: ``_posts/YYYY-MM-DD-<slug>.html`` with YAML front-matter and the HTML body.
+
+The post is an HTML file, which Jekyll takes as it is: in a ``.md`` file kramdown reads the
+HTML as Markdown, and a body that mixes inline and block elements at its top level (an
+``<img>`` between paragraphs) came out as escaped text.
 
 The date is written with its offset (``2021-04-02 06:27:15 +0000``), which Jekyll reads as
 that instant; the file name's date is the UTC day. ``{``/``}`` are escaped for Liquid. Copied
@@ -25,12 +29,18 @@ from archiver.export.paths import slugify
 
 class JekyllExporter(Exporter):
     name = "jekyll"
+    POSTS_ROOT = "_posts"
+    # A post imported from Markdown goes by the naming rule: its body is exported as HTML.
+    ROUND_TRIP_SUFFIXES = frozenset((".html", ".htm"))
 
     def path_for(self, article: Mapping[str, Any]) -> str:
+        imported = self.imported_path(article)
+        if imported:
+            return imported
         when = parse_iso(article.get("published")) or parse_iso(article.get("first_seen"))
         day = when.astimezone(UTC).strftime("%Y-%m-%d") if when else "1970-01-01"
         slug = slugify(article.get("title") or "") or f"post-{article['id']}"
-        return self.paths.allocate("_posts", f"{day}-{slug}", ".md", article["id"])
+        return self.paths.allocate("_posts", f"{day}-{slug}", ".html", article["id"])
 
     def image_destination(self, article_path: str, image_path: str) -> tuple[str, str]:
         name = image_path.removeprefix("images/")

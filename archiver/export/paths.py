@@ -80,6 +80,26 @@ def collision_key(path: str) -> str:
     return unicodedata.normalize("NFC", path).casefold()
 
 
+def safe_relative_path(path: str, suffixes: frozenset[str]) -> bool:
+    """Whether *path* (``/`` separators) can be written back as it is: relative, inside the
+    directory it is relative to (no ``..``, ``.`` or empty part, no hidden part), no control
+    character or backslash, every part at most :data:`MAX_NAME_BYTES` bytes, ending in one of
+    *suffixes*. Characters only Windows refuses are allowed: the name was the site's own, and
+    the file existed where it was imported from."""
+    if not path or path.startswith("/") or "\\" in path or _CONTROL.search(path):
+        return False
+    parts = path.split("/")
+    for part in parts:
+        if not part or part.startswith(".") or part != part.strip():
+            return False
+        if len(part.encode("utf-8")) > MAX_NAME_BYTES:
+            return False
+    return any(parts[-1].lower().endswith(suffix) for suffix in suffixes)
+
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+
 class PathAllocator:
     """Gives each article a path, deterministically resolving collisions.
 

@@ -22,7 +22,7 @@ from typing import Any, Literal
 
 from archiver.errors import ArchiverError, ConfigurationError
 from archiver.export.exporter import Exporter, ImagePlan
-from archiver.export.hexo import HexoExporter
+from archiver.export.hexo import HexoExporter, check_timezone, site_timezone_of
 from archiver.export.hugo import HugoExporter
 from archiver.export.jekyll import JekyllExporter
 
@@ -73,10 +73,22 @@ def export_site(
     images: ImageMode = "remote",
     media_dir: str | Path | None = None,
     portable_names: bool = True,
+    site_timezone: str | None = None,
 ) -> ExportReport:
     """Write *articles* (as ``archive.articles.export`` yields them) into *directory* as a
-    Hexo, Jekyll or Hugo site, or as JSON Lines (``fmt="jsonl"``); incremental."""
+    Hexo, Jekyll or Hugo site, or as JSON Lines (``fmt="jsonl"``); incremental.
+
+    Hexo only: *site_timezone* is the target site's ``timezone`` setting, else the one of
+    ``directory/_config.yml`` (an existing Hexo site), else none (the seed's date form)."""
     root = Path(directory)
+    if site_timezone is not None and fmt != "hexo":
+        raise ConfigurationError("a site time zone applies to Hexo exports only")
+    if fmt == "hexo":
+        site_timezone = (
+            check_timezone(site_timezone, "site time zone")
+            if site_timezone
+            else site_timezone_of(root)
+        )
     root.mkdir(parents=True, exist_ok=True)
     report = ExportReport(format=fmt, directory=str(root))
     old = _read_manifest(root, fmt)
@@ -85,6 +97,8 @@ def export_site(
         _export_jsonl(articles, root, old, new, report)
     else:
         exporter = exporter_for(fmt, portable_names=portable_names)
+        if isinstance(exporter, HexoExporter):
+            exporter.site_timezone = site_timezone
         media = Path(media_dir) if media_dir else Path("media")
         for article in articles:
             report.articles += 1

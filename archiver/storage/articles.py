@@ -104,6 +104,32 @@ class Articles:
             detail["story"] = story_detail(session, article.story_id)
             return detail
 
+    def matching_ids(self, filters: SearchFilters) -> list[int]:
+        """The ids :meth:`search` lists for *filters*, in its order (at most
+        ``filters.limit``), without reading the articles: for a tool that shows the rows
+        itself (the Datasette plugin, :mod:`archiver.datasette`)."""
+        with self.session() as session:
+            planned = apply_filters(select(Article.id), filters, session)
+            query = planned.query
+            if planned.score is not None:
+                ranked = planned.query.with_only_columns(
+                    Article.id.label("id"), planned.score.label("score")
+                )
+                if planned.newest_first is not None:
+                    ranked = ranked.order_by(planned.newest_first).limit(MAX_RANKED)
+                candidates = ranked.subquery("ranked")
+                query = (
+                    select(Article.id)
+                    .join(candidates, candidates.c.id == Article.id)
+                    .order_by(candidates.c.score.desc())
+                )
+            query = query.order_by(
+                Article.published.desc().nulls_last(), Article.first_seen.desc(), Article.id.desc()
+            )
+            if filters.limit:
+                query = query.limit(filters.limit)
+            return list(session.scalars(query))
+
     def search(self, filters: SearchFilters) -> list[dict[str, Any]]:
         """Articles matching *filters*, as the listing's JSON objects.
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import os
@@ -79,11 +80,40 @@ def _configure_sqlite(dbapi_connection: sqlite3.Connection, _record: Any) -> Non
     cursor.close()
 
 
+@functools.cache
+def migrations_dir() -> Path:
+    """Where Alembic reads the migrations: the package's directory, or, when the package is
+    imported from a zip (the egg Scrapyd runs), a copy of them in a temporary directory
+    (Alembic lists a directory; it cannot read a zip)."""
+    if MIGRATIONS_DIR.is_dir():
+        return MIGRATIONS_DIR
+    import atexit
+    import shutil
+    import tempfile
+    from importlib.resources import files
+    from importlib.resources.abc import Traversable
+
+    copy = Path(tempfile.mkdtemp(prefix="archiver-migrations-")) / "migrations"
+    atexit.register(shutil.rmtree, copy.parent, ignore_errors=True)
+
+    def extract(source: Traversable, target: Path) -> None:
+        target.mkdir()
+        for entry in source.iterdir():
+            if entry.is_dir():
+                if entry.name != "__pycache__":
+                    extract(entry, target / entry.name)
+            elif entry.name.endswith((".py", ".mako")):
+                (target / entry.name).write_bytes(entry.read_bytes())
+
+    extract(files("archiver.storage").joinpath("migrations"), copy)
+    return copy
+
+
 def _alembic_config(engine: Engine) -> Any:
     from alembic.config import Config
 
     config = Config()
-    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    config.set_main_option("script_location", str(migrations_dir()))
     config.attributes["engine"] = engine
     return config
 
@@ -108,7 +138,7 @@ def current_revision(engine: Engine) -> str | None:
 def head_revision() -> str | None:
     from alembic.script import ScriptDirectory
 
-    script = ScriptDirectory(str(MIGRATIONS_DIR))
+    script = ScriptDirectory(str(migrations_dir()))
     return script.get_current_head()
 
 
