@@ -34,6 +34,11 @@ from archiver.cli.output import to_json
     help='Replace only "/" in file names, as the seed did; such names may not check out on '
     "Windows. [default: replace what any OS refuses]",
 )
+@click.option(
+    "--as-published",
+    is_flag=True,
+    help="Write bodies as archived, not sanitized: for one's own imported posts only.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
 @pass_context
 @library_errors
@@ -45,6 +50,7 @@ def export_command(
     filters: Any,
     images: str,
     posix_names: bool,
+    as_published: bool,
     as_json: bool,
 ) -> None:
     """Write the archive (or what the filters select) into DIR as a static site.
@@ -70,6 +76,7 @@ def export_command(
             images="copy" if images == "copy" else "remote",
             media_dir=ctx.media_dir,
             portable_names=not posix_names,
+            sanitize=not as_published,
         )
     finally:
         archive.close()

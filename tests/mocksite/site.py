@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from tests.mocksite import bigsite, feeds, whole
+from tests.mocksite import bigsite, edges, feeds, whole
 from tests.mocksite.corpus import ARTICLES, ARTICLES_BY_SLUG, Article, article_page
 from tests.mocksite.images import (
     bomb_png,
@@ -187,6 +187,7 @@ class Site:
         self._add_page_routes()
         self._add_whole_routes()
         self._add_big_routes()
+        self._add_edge_routes()
         self._add_control_routes()
 
     # -- table plumbing ---------------------------------------------------------------------
@@ -1402,6 +1403,42 @@ class Site:
         )
 
     # -- control ------------------------------------------------------------------------------
+
+    def _add_edge_routes(self) -> None:
+        """Issue 14's hard edges (:mod:`tests.mocksite.edges`)."""
+        self.add_static(
+            "/edges/hostile.xml",
+            "edges",
+            "RSS whose entry carries scripts, event attributes, javascript: and data: links, "
+            "forms, iframes, svg, styles (edges.HOSTILE_BODY).",
+            RSS,
+            edges.hostile_feed,
+        )
+        self.add_static(
+            "/edges/empty-items.xml",
+            "edges",
+            "RSS with two empty <item>s, an untitled one with content and a normal one.",
+            RSS,
+            edges.empty_items_feed,
+        )
+        for path, failures, status, retry_after, description in (
+            ("/edges/429-once.xml", 1, 429, "1", "429 with Retry-After: 1"),
+            ("/edges/503-once.xml", 1, 503, "1", "503 with Retry-After: 1"),
+            ("/edges/500-twice.xml", 2, 500, None, "500, twice"),
+            ("/edges/503-always.xml", 1_000_000, 503, None, "503 without Retry-After, always"),
+            ("/edges/429-long.xml", 1_000_000, 429, "3600", "429 with Retry-After: 3600"),
+        ):
+            name = path.removeprefix("/edges/").removesuffix(".xml")
+            self.add(
+                Route(
+                    path,
+                    "edges",
+                    f"{description} to the first requests of each ?key=, then a feed.",
+                    edges.answering_after(failures, status, retry_after, name),
+                    status,
+                    HTML,
+                )
+            )
 
     def _add_control_routes(self) -> None:
         state = self.state
