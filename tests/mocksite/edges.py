@@ -109,3 +109,20 @@ def answering_after(
         return Response(body=ok_feed(request.site.base, name), content_type=RSS, send_etag=False)
 
     return handler
+
+
+def many_images_feed(base: str, count: int) -> bytes:
+    """*count* entries of six distinct generated images each (seeds from 10,000): many small
+    files to write, so a killed crawl is often killed mid-write."""
+    items = []
+    for index in range(count):
+        seeds = [(10_000 + index * 6 + n, ("png", "jpg", "webp")[n % 3]) for n in range(6)]
+        images = "".join(
+            f'<p><img src="{base}/images/gen/{seed}.{extension}"></p>' for seed, extension in seeds
+        )
+        items.append(
+            f"<item><title>Pictures {index}</title><link>{base}/edges/pictures/{index}</link>"
+            f"<guid>{base}/edges/pictures/{index}</guid>"
+            f"<description>{escape('<p>Pictures.</p>' + images)}</description></item>"
+        )
+    return _rss(base, "/edges/many-images.xml", "".join(items))

@@ -1421,6 +1421,22 @@ class Site:
             RSS,
             edges.empty_items_feed,
         )
+
+        def many_images(request: Request) -> Response:
+            count = min(int(request.query.get("n", "40")), 1000)
+            body = edges.many_images_feed(self.base, count)
+            return Response(body=body, content_type=RSS, send_etag=False)
+
+        self.add(
+            Route(
+                "/edges/many-images.xml",
+                "edges",
+                "RSS of ?n= entries (40) with six distinct generated images each.",
+                many_images,
+                200,
+                RSS,
+            )
+        )
         for path, failures, status, retry_after, description in (
             ("/edges/429-once.xml", 1, 429, "1", "429 with Retry-After: 1"),
             ("/edges/503-once.xml", 1, 503, "1", "503 with Retry-After: 1"),
