@@ -12,7 +12,7 @@ import uuid
 from importlib import import_module
 from io import BytesIO
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any
 
 from scrapy.utils.asyncio import run_in_thread
 from scrapy.utils.defer import deferred_from_coro, ensure_awaitable
@@ -44,27 +44,37 @@ class IncomingDirectory:
     removes every incoming directory whose lock no process holds (the kernel releases an
     ``flock`` when its holder dies, however it dies), and :meth:`close` removes its own. So
     after any number of kills and one crawl that ends, the store holds only finished files.
-    Two crawls at once each keep their own directory and leave the other's alone.
+    Two crawls at once each keep their own directory and leave the other's alone. The
+    directory is made at the first write, so a store that writes nothing leaves nothing.
     """
 
     def __init__(self, root: Path) -> None:
         self.parent = root / INCOMING
-        self.parent.mkdir(parents=True, exist_ok=True)
+        self.path: Path | None = None
+        self._lock_fd: int | None = None
         swept = sweep_abandoned(self.parent)
         if swept:
             logger.info("Removed %d unfinished file(s) a killed crawl left in %s", swept, root)
-        self.path = Path(tempfile.mkdtemp(prefix=f"{os.getpid()}-", dir=self.parent))
-        self._lock = (self.path / ".lock").open("wb")
-        _lock(self._lock, blocking=True)
 
     def temporary_for(self, target: Path) -> Path:
         """A fresh name for the bytes that will become *target*."""
+        if self.path is None:
+            self.parent.mkdir(parents=True, exist_ok=True)
+            path = Path(tempfile.mkdtemp(prefix=f"{os.getpid()}-", dir=self.parent))
+            # A raw descriptor: held for the process's life, closed by close() or the kernel.
+            self._lock_fd = os.open(path / ".lock", os.O_WRONLY | os.O_CREAT, 0o600)
+            _lock(self._lock_fd, blocking=True)
+            self.path = path
         return self.path / f"{uuid.uuid4().hex}{target.suffix}.part"
 
     def close(self) -> None:
         """Remove this directory (and the parent when no one else uses it)."""
-        shutil.rmtree(self.path, ignore_errors=True)
-        self._lock.close()
+        if self.path is not None:
+            shutil.rmtree(self.path, ignore_errors=True)
+            self.path = None
+        if self._lock_fd is not None:
+            os.close(self._lock_fd)
+            self._lock_fd = None
         with contextlib.suppress(OSError):
             self.parent.rmdir()
 
@@ -76,9 +86,8 @@ def sweep_abandoned(parent: Path) -> int:
     for directory in parent.iterdir() if parent.is_dir() else ():
         if not directory.is_dir():
             continue
-        lock_path = directory / ".lock"
         try:
-            handle = lock_path.open("rb")
+            descriptor = os.open(directory / ".lock", os.O_RDONLY)
         except FileNotFoundError:
             try:
                 young = time.time() - directory.stat().st_mtime < ABANDONED_AFTER
@@ -87,16 +96,20 @@ def sweep_abandoned(parent: Path) -> int:
             if young:
                 continue  # being made right now by another process
         else:
-            with handle:
-                if not _lock(handle, blocking=False):
+            try:
+                if not _lock(descriptor, blocking=False):
                     continue  # a live crawl's
+            finally:
+                os.close(descriptor)
         removed += sum(1 for path in directory.iterdir() if path.name != ".lock")
         shutil.rmtree(directory, ignore_errors=True)
+    with contextlib.suppress(OSError):
+        parent.rmdir()  # only when empty
     return removed
 
 
-def _lock(handle: IO[bytes], *, blocking: bool) -> bool:
-    """An exclusive ``flock`` on *handle*; whether it was taken. Without ``fcntl``
+def _lock(descriptor: int, *, blocking: bool) -> bool:
+    """An exclusive ``flock`` on *descriptor*; whether it was taken. Without ``fcntl``
     (Windows) nothing is locked and only directories without a lock file are swept."""
     try:
         import fcntl
@@ -104,7 +117,7 @@ def _lock(handle: IO[bytes], *, blocking: bool) -> bool:
         return blocking  # a lock that cannot be tested counts as held
     flags = fcntl.LOCK_EX | (0 if blocking else fcntl.LOCK_NB)
     try:
-        fcntl.flock(handle.fileno(), flags)
+        fcntl.flock(descriptor, flags)
     except BlockingIOError:
         return False
     return True
