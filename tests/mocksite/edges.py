@@ -126,3 +126,21 @@ def many_images_feed(base: str, count: int) -> bytes:
             f"<description>{escape('<p>Pictures.</p>' + images)}</description></item>"
         )
     return _rss(base, "/edges/many-images.xml", "".join(items))
+
+
+def rebinding_feed(base: str) -> bytes:
+    """An entry whose images are on a name that re-binds to 127.0.0.1 (``tests.rebinding``):
+    one named directly, one reached through a redirect from the feed's own host."""
+    port = base.rsplit(":", 1)[1]
+    rebound = f"http://evil.rebind.test:{port}"
+    body = (
+        f'<p>Rebinding.</p><img src="{rebound}/images/photo.png">'
+        f'<img src="{base}/edges/redirect?to={rebound}/images/alpha.png">'
+        f'<img src="{base}/images/gen/41.png">'
+    )
+    item = (
+        f"<item><title>Rebinding</title><link>{base}/edges/rebinding-article</link>"
+        f"<guid>{base}/edges/rebinding-article</guid>"
+        f"<description>{escape(body)}</description></item>"
+    )
+    return _rss(base, "/edges/rebinding.xml", item)

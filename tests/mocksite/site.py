@@ -1437,6 +1437,29 @@ class Site:
                 RSS,
             )
         )
+        self.add_static(
+            "/edges/rebinding.xml",
+            "edges",
+            "RSS whose images are on evil.rebind.test (127.0.0.1 to tests.rebinding's "
+            "resolver), one of them through /edges/redirect.",
+            RSS,
+            edges.rebinding_feed,
+        )
+
+        def redirect_to(request: Request) -> Response:
+            target = request.query.get("to", "/")
+            return Response(302, b"", HTML, [("Location", target)], send_etag=False)
+
+        self.add(
+            Route(
+                "/edges/redirect",
+                "edges",
+                "302 to ?to= (any URL).",
+                redirect_to,
+                302,
+                HTML,
+            )
+        )
         for path, failures, status, retry_after, description in (
             ("/edges/429-once.xml", 1, 429, "1", "429 with Retry-After: 1"),
             ("/edges/503-once.xml", 1, 503, "1", "503 with Retry-After: 1"),
