@@ -109,3 +109,16 @@ def test_front_matter_urls_that_would_run_are_left_out() -> None:
     article = {"headimg": " JavaScript:alert(1)", "thumbnail": "https://a.example/t.png"}
     assert safe_links(article) == {"headimg": "", "thumbnail": "https://a.example/t.png"}
     assert safe_links({"headimg": "/images/a.png"})["headimg"] == "/images/a.png"
+
+
+def test_an_export_removes_what_a_killed_export_left(
+    hostile_archive: dict[str, str], tmp_path: Path
+) -> None:
+    left = tmp_path / "source" / "_posts" / ".export-k1ll3d"
+    left.parent.mkdir(parents=True)
+    left.write_bytes(b"half a post")
+    result = run_archiver(
+        "--db", hostile_archive["db"], "export", str(tmp_path), "--format", "hexo"
+    )
+    assert result.returncode == 0, result.stderr
+    assert not list(tmp_path.rglob(".export-*"))

@@ -81,6 +81,7 @@ def export_site(
     own imported posts back out byte for byte)."""
     root = Path(directory)
     root.mkdir(parents=True, exist_ok=True)
+    _remove_unfinished(root)
     report = ExportReport(format=fmt, directory=str(root))
     old = _read_manifest(root, fmt)
     new: dict[str, str] = {}
@@ -144,15 +145,17 @@ URL_FIELDS = ("headimg", "thumbnail")
 
 def rendered_body(article: Mapping[str, Any], mapping: Mapping[str, str] | None = None) -> str:
     """The one body every format writes: the published HTML (content, else summary) with its
-    images pointed at their copies (*mapping*; lazy images resolved, relative URLs made
-    absolute), then through :func:`archiver.render.sanitize_html`. The archive keeps the
-    body as published; only what leaves is cleaned."""
-    from archiver.media.rewrite import rewrite_images
+    images pointed at their copies (*mapping*) and lazy images resolved (the rewrite runs
+    only when there is one of either), then through :func:`archiver.render.sanitize_html`.
+    The archive keeps the body as published; only what leaves is cleaned."""
+    from archiver.media.rewrite import rewrite_images, shows_lazy_images
     from archiver.render import sanitize_html
 
     body = article.get("content_html") or article.get("summary_html") or ""
-    base_url = article.get("base_url") or article.get("url")
-    return sanitize_html(rewrite_images(body, mapping or {}, base_url=base_url))
+    if mapping or shows_lazy_images(body):  # the scan costs several times the sanitizer
+        base_url = article.get("base_url") or article.get("url")
+        body = rewrite_images(body, mapping or {}, base_url=base_url)
+    return sanitize_html(body)
 
 
 def published_body(article: Mapping[str, Any], mapping: Mapping[str, str]) -> str:
@@ -232,9 +235,22 @@ def _put(
     report.written += 1
 
 
+TEMPORARY_PREFIX = ".export-"
+"""The names of files being written (then renamed into place)."""
+
+
+def _remove_unfinished(root: Path) -> None:
+    """Remove what an export killed mid-write left: its temporary files (one export writes
+    into a directory at a time, as its manifest assumes)."""
+    for path in root.rglob(f"{TEMPORARY_PREFIX}*"):
+        if path.is_file():
+            logger.info("Removed %s, left by an export that was stopped", path)
+            path.unlink(missing_ok=True)
+
+
 def _atomic_write(target: Path, data: bytes) -> None:
     target.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(dir=target.parent, prefix=".export-")
+    handle, temporary = tempfile.mkstemp(dir=target.parent, prefix=TEMPORARY_PREFIX)
     try:
         with os.fdopen(handle, "wb") as stream:
             stream.write(data)
@@ -255,7 +271,7 @@ def _export_jsonl(
     path = "articles.jsonl"
     target = root / path
     digest = hashlib.sha256()
-    handle, temporary = tempfile.mkstemp(dir=root, prefix=".export-")
+    handle, temporary = tempfile.mkstemp(dir=root, prefix=TEMPORARY_PREFIX)
     try:
         with os.fdopen(handle, "wb") as stream:
             for article in articles:
