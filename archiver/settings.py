@@ -199,6 +199,7 @@ AUTOTHROTTLE_ENABLED = True
 DOWNLOADER_MIDDLEWARES = {
     "archiver.crawling.guard.PrivateAddressGuard": 50,  # before robots.txt and everything else
     "archiver.crawling.captures.CaptureMiddleware": 595,  # outside decompression (590)
+    "archiver.crawling.patience.PatientRetryMiddleware": 560,  # beside RetryMiddleware (550)
 }
 ARCHIVER_ALLOW_PRIVATE_ADDRESSES = os.environ.get("ARCHIVER_ALLOW_PRIVATE_ADDRESSES", "false")
 """``true``: fetch private, loopback and link-local addresses that a document of another host
@@ -216,8 +217,16 @@ RETRY_TIMES = 2
 # A request given up is recorded (a failed source, a failed image) and named in the summary;
 # the log line is for -v.
 RETRY_GIVE_UP_LOG_LEVEL = "INFO"
-# 429 is not retried at once: the source is recorded and due again after its Retry-After.
-RETRY_HTTP_CODES = [500, 502, 503, 504, 522, 524, 408]
+# Statuses are retried by archiver.crawling.patience (a short Retry-After waited out, 5xx with
+# back-off); Scrapy's RetryMiddleware keeps the network errors, retried at once.
+RETRY_HTTP_CODES: list[int] = []
+ARCHIVER_RETRY_AFTER_MAX = _environment_int("ARCHIVER_RETRY_AFTER_MAX", 60)
+"""The longest ``Retry-After`` of a 429 or 503 waited out within the run, in seconds; a longer
+one fails the source for this run, and the schedule comes back after it."""
+ARCHIVER_RETRY_BACKOFF = 1.0
+"""Seconds before a 5xx is asked again, doubled at each retry (at most ``RETRY_TIMES``)."""
+ARCHIVER_RETRY_BACKOFF_MAX = 30.0
+"""The longest back-off of a 5xx, in seconds."""
 HTTPERROR_ALLOW_ALL = False
 REDIRECT_MAX_TIMES = 10
 COOKIES_ENABLED = False

@@ -152,6 +152,9 @@ class ArticleImagesPipeline(FilesPipeline):
 
     async def close_spider(self) -> None:
         await self.known_images.close()
+        close_store = getattr(self.store, "close", None)
+        if close_store is not None:
+            close_store()  # its directory of unfinished files
 
     # -- which images ------------------------------------------------------------------------------
 

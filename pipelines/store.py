@@ -230,6 +230,8 @@ class StorePipeline:
                 for status in ("fetched", "failed", "kept", "deferred")
             },
             "rule_misses": sorted(self.rule_misses.get(url, ())),
+            "waits": outcome.waits,
+            "empty_entries": outcome.empty_entries,
         }
 
     async def _finish_run(

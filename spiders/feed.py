@@ -103,6 +103,7 @@ class FeedSpider(SitemapSourceSpider):
             lambda name: response_header(response, name),
             response.meta.get("redirect_reasons") or (),
         )
+        outcome.waits = list(response.meta.get("archiver_waits") or [])
         if outcome.status != "ok":  # not modified, or too many requests: nothing to read
             self.report(outcome)
             return
@@ -206,6 +207,8 @@ class FeedSpider(SitemapSourceSpider):
             response.status if response is not None else None,
             response_header(response, "Retry-After") if response is not None else None,
         )
+        meta = response.meta if response is not None else request.meta
+        outcome.waits = list(meta.get("archiver_waits") or [])
         self.report(outcome)
         shown = hide_secrets(request.url, self.rsshub_instance)
         logger.warning("Cannot fetch %s: %s", shown, outcome.error)

@@ -36,7 +36,11 @@ def imported(archive: Archive, tmp_path: Path) -> Archive:
 def test_the_corpus_round_trips_byte_for_byte(imported: Archive, tmp_path: Path) -> None:
     site = tmp_path / "site"
     export_site(
-        imported.articles.export(SearchFilters(limit=None)), site, "hexo", portable_names=False
+        imported.articles.export(SearchFilters(limit=None)),
+        site,
+        "hexo",
+        portable_names=False,
+        sanitize=False,
     )
     for post in corpus_posts():
         exported = site / "source" / "_posts" / post.relative_to(CORPUS)
@@ -53,7 +57,9 @@ def test_imported_posts_export_back_to_the_paths_they_came_from(
 
     site = tmp_path / "site"
     shutil.copytree(CORPUS, site / "source" / "_posts")
-    report = export_site(imported.articles.export(SearchFilters(limit=None)), site, "hexo")
+    report = export_site(
+        imported.articles.export(SearchFilters(limit=None)), site, "hexo", sanitize=False
+    )
     assert (report.articles, report.written, report.unchanged) == (11, 11, 0)
     exported = sorted(p.relative_to(site / "source" / "_posts") for p in site.rglob("*.md"))
     assert exported == [p.relative_to(CORPUS) for p in corpus_posts()]
@@ -219,10 +225,14 @@ def test_import_and_export_commands(db_url: str, tmp_path: Path) -> None:
     assert result.stdout.startswith("11 files: 11 new, 0 updated, 0 unchanged, 0 failed")
     site = tmp_path / "site"
     args = ["export", str(site), "--format", "hexo", "--category", "金色财经", "--posix-names"]
-    result = runner.invoke(group, args, catch_exceptions=False)
+    result = runner.invoke(group, [*args, "--as-published"], catch_exceptions=False)
     assert result.exit_code == 0, result.output
     assert "5 articles" in result.stdout
-    assert len(list((site / "source" / "_posts").rglob("*.md"))) == 5
+    posts = sorted((site / "source" / "_posts").rglob("*.md"))
+    assert len(posts) == 5
+    originals = {p.relative_to(CORPUS): p.read_bytes() for p in corpus_posts()}
+    for post in posts:  # as published: the user's own posts back, byte for byte
+        assert post.read_bytes() == originals[post.relative_to(site / "source" / "_posts")]
     result = runner.invoke(group, ["import", str(tmp_path / "site" / ".archiver-export.json")])
     assert result.exit_code == 1
     assert "no front-matter" in result.stderr
@@ -239,7 +249,11 @@ def test_import_and_export_on_postgresql(postgres_url: str, tmp_path: Path) -> N
         assert import_posts(archive, [CORPUS], media_dir=tmp_path / "media").unchanged == 11
         site = tmp_path / "site"
         export_site(
-            archive.articles.export(SearchFilters(limit=None)), site, "hexo", portable_names=False
+            archive.articles.export(SearchFilters(limit=None)),
+            site,
+            "hexo",
+            portable_names=False,
+            sanitize=False,
         )
         for post in corpus_posts():
             exported = site / "source" / "_posts" / post.relative_to(CORPUS)

@@ -6,6 +6,8 @@ test_images_pipeline.py (images)."""
 from __future__ import annotations
 
 import asyncio
+from pathlib import Path
+from typing import Any
 
 import pytest
 from scrapy.http import Request
@@ -17,6 +19,7 @@ from archiver.crawling.guard import (
     PrivateAddressRefused,
     is_public,
 )
+from tests.conftest import run_archiver
 
 
 @pytest.mark.parametrize(
@@ -112,3 +115,56 @@ def test_an_rsshub_route_trusts_its_instance() -> None:
     assert check(local, "http://127.0.0.1:1200/36kr/news", "rsshub:/36kr/news") is None
     public = PrivateAddressGuard()  # https://rsshub.app
     assert check(public, "http://127.0.0.1:1200/36kr/news", "rsshub:/36kr/news") is not None
+
+
+def answered(guard: PrivateAddressGuard, url: str, source: str, address: str | None) -> str | None:
+    """What the guard says of a response to *url* from *address*: None, or why refused."""
+    from ipaddress import ip_address
+
+    from scrapy.http import Response
+
+    request = Request(url, meta={"source_url": source})
+    response = Response(url, request=request, ip_address=ip_address(address) if address else None)
+    try:
+        assert guard.process_response(request, response) is response
+    except PrivateAddressRefused as refused:
+        return str(refused)
+    return None
+
+
+def test_the_address_connected_to_is_checked_after_dns() -> None:
+    """DNS rebinding: a name public when the guard looked, 127.0.0.1 or 169.254.169.254 when
+    the download connected: the response is refused."""
+    from ipaddress import ip_address
+
+    guard = PrivateAddressGuard()
+    public = "https://public.example/feed"
+    for address in ("127.0.0.1", "169.254.169.254", "10.1.2.3", "::1", "::ffff:127.0.0.1"):
+        refused = answered(guard, "http://rebind.example/a.png", public, address)
+        assert refused is not None, address
+        connected = ip_address(address)
+        assert refused.startswith(f"private address: rebind.example connected to {connected}")
+    assert answered(guard, "http://rebind.example/a.png", public, "93.184.216.34") is None
+    assert answered(guard, "http://rebind.example/a.png", public, None) is None  # no socket
+    # Its own source's host, and the setting, are let by as before the download.
+    local = "http://127.0.0.1:1200/feed"
+    assert answered(guard, "http://127.0.0.1:1200/a.png", local, "127.0.0.1") is None
+    lenient = PrivateAddressGuard(allow_private=True)
+    assert answered(lenient, "http://x.example/", public, "10.0.0.1") is None
+
+
+def test_a_rebinding_name_is_refused_in_a_real_crawl(mock_site: Any, tmp_path: Path) -> None:
+    """A feed's images on a name that the download resolves to 127.0.0.1 while the guard's
+    own lookup found nothing to refuse; one of them reached through a redirect."""
+    db = str(tmp_path / "archive.db")
+    result = run_archiver(
+        "--db", db, "--media", str(tmp_path / "media"), "crawl",
+        mock_site.url("/edges/rebinding.xml"), "--full-text", "never",
+        "-s", "TWISTED_DNS_RESOLVER=tests.rebinding.RebindingResolver",
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    shown = run_archiver("--db", db, "show", "1", "--format", "json").json()
+    body = [image for image in shown["images"] if image["role"] == "body"]
+    assert [image["status"] for image in body] == ["failed", "failed", "downloaded"]
+    for image in body[:2]:  # named directly, and through a redirect from the feed's host
+        assert "evil.rebind.test connected to 127.0.0.1" in image["error"], image["error"]

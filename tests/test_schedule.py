@@ -383,9 +383,10 @@ def test_an_rsshub_route_follows_its_instance(mock_site: Any, db_url: str) -> No
         "--db", db_url, "run", "--all", env={"ARCHIVER_RSSHUB_URL": "rsshub.example"}
     )
     assert bad.returncode == 2
-    assert bad.stderr.strip().splitlines()[-1] == (
+    assert bad.stderr.strip().splitlines() == [
         "Error: ARCHIVER_RSSHUB_URL 'rsshub.example' is not an http(s) URL of an RSSHub instance"
-    )
+        " (see 'archiver run -h')"
+    ]
 
 
 SHORT_LEASES = {"ARCHIVER_LEASE_SECONDS": "2"}

@@ -288,7 +288,7 @@ def test_a_bad_or_unreachable_redis_is_one_line(
     assert result.returncode == code
     assert message in result.stderr
     errors = [line for line in result.stderr.splitlines() if line.startswith("Error: ")]
-    assert len(errors) == 1, result.stderr  # one line (after click's usage lines for code 2)
+    assert len(errors) == 1, result.stderr  # one line
     assert message in errors[0]
     assert "Traceback" not in result.stderr
 

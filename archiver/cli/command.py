@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import sys
+from typing import Any
+
 import click
 
 from archiver import __version__
@@ -18,7 +21,45 @@ from archiver.cli.transfer import export_command, import_command
 CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 
 
-@click.group(context_settings=CONTEXT_SETTINGS)
+class OneLineErrors(click.Group):
+    """The group whose errors are one line: click prints a usage error as the usage, a hint
+    and the error on three; here it is ``Error: <what is wrong> (see 'archiver VERB -h')``,
+    with click's exit codes (2 for bad usage, the exception's own otherwise)."""
+
+    def main(self, *args: Any, **kwargs: Any) -> Any:
+        if not kwargs.get("standalone_mode", True):
+            return super().main(*args, **kwargs)
+        kwargs["standalone_mode"] = False
+        try:
+            result = super().main(*args, **kwargs)
+        except click.UsageError as exc:
+            if isinstance(exc, _NO_ARGS_IS_HELP) and exc.ctx is not None:
+                click.echo(exc.ctx.get_help(), err=True)  # a bare group: its help, as click
+                sys.exit(exc.exit_code)
+            hint = f" (see '{exc.ctx.command_path} -h')" if exc.ctx is not None else ""
+            message = " ".join(exc.format_message().split())
+            click.echo(f"Error: {message}{hint}", err=True)
+            sys.exit(exc.exit_code)
+        except click.ClickException as exc:
+            click.echo(f"Error: {' '.join(exc.format_message().split())}", err=True)
+            sys.exit(exc.exit_code)
+        except click.Abort:
+            click.echo("Aborted.", err=True)
+            sys.exit(1)
+        sys.exit(result if isinstance(result, int) else 0)
+
+
+class _NeverRaised(click.UsageError):
+    """Stands for ``NoArgsIsHelpError`` on click versions without it."""
+
+
+_NO_ARGS_IS_HELP: type[click.UsageError] = getattr(
+    click.exceptions, "NoArgsIsHelpError", _NeverRaised
+)
+"""Click's error for a group called without a command (8.2 and later)."""
+
+
+@click.group(cls=OneLineErrors, context_settings=CONTEXT_SETTINGS)
 @click.option(
     "--db",
     "database_url",

@@ -22,12 +22,11 @@ def upgrade(ctx: Context) -> None:
     \b
     archiver --db postgresql://localhost/archive db upgrade
     """
-    from archiver.storage.db import create_archive_engine, current_revision
-    from archiver.storage.db import upgrade as upgrade_schema
+    from archiver.storage.db import create_archive_engine, current_revision, ensure_schema
 
     engine = create_archive_engine(ctx.database_url)
     try:
-        upgrade_schema(engine)
+        ensure_schema(engine)  # under the migrations' lock, as on first use
         click.echo(
             f"{engine.url.render_as_string(hide_password=True)} is at revision "
             f"{current_revision(engine)}"

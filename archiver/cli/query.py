@@ -94,26 +94,34 @@ def show(ctx: Context, ident: str, fmt: str, raw_capture: bool) -> None:
     finally:
         archive.close()
     if fmt == "json":
-        click.echo(to_json(article))
+        click.echo(to_json(article))  # the HTML as published: JSON is data, not a rendering
     elif fmt == "html":
         click.echo(local_body(article, ctx.media_dir))
     else:
-        from archiver.export.hexo import show_markdown
+        from archiver.export.hexo import render_post
+        from archiver.media.rewrite import rewrite_images
+        from archiver.render import sanitize_html
 
-        click.echo(show_markdown(article), nl=False)
+        body = article["content_html"] or article["summary_html"] or ""
+        base_url = article.get("base_url") or article["url"]
+        body = sanitize_html(rewrite_images(body, {}, base_url=base_url))
+        click.echo(render_post(article, body), nl=False)
 
 
 def local_body(article: dict[str, Any], media_dir: str | None) -> str:
-    """The published body with every archived image pointing at its file on this machine."""
+    """The body as a reader may see it (:func:`archiver.render.sanitize_html`), every
+    archived image pointing at its file on this machine."""
     from pathlib import Path
 
     from archiver.media.rewrite import local_image_map, rewrite_images
+    from archiver.render import sanitize_html
 
     body = article["content_html"] or article["summary_html"] or ""
     directory = Path(media_dir or os.environ.get("ARCHIVER_MEDIA_DIR") or "media")
     prefix = directory.resolve().as_uri() + "/"
     mapping = local_image_map(article["images"], prefix)
-    return rewrite_images(body, mapping, base_url=article.get("base_url") or article["url"])
+    base_url = article.get("base_url") or article["url"]
+    return sanitize_html(rewrite_images(body, mapping, base_url=base_url))
 
 
 @click.command()

@@ -48,6 +48,11 @@ from archiver.cli.output import to_json
     help="Hexo: the site's `timezone` setting (IANA name), so dates land on their instant. "
     "[default: read from DIR/_config.yml; none: dates as the seed wrote them]",
 )
+@click.option(
+    "--as-published",
+    is_flag=True,
+    help="Write bodies as archived, not sanitized: for one's own imported posts only.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
 @pass_context
 @library_errors
@@ -61,6 +66,7 @@ def export_command(
     posix_names: bool,
     collapse: bool,
     site_timezone: str | None,
+    as_published: bool,
     as_json: bool,
 ) -> None:
     """Write the archive (or what the filters select) into DIR as a static site.
@@ -97,6 +103,7 @@ def export_command(
             media_dir=ctx.media_dir,
             portable_names=not posix_names,
             site_timezone=site_timezone,
+            sanitize=not as_published,
         )
     finally:
         archive.close()

@@ -22,8 +22,12 @@ can read it.
 It runs first among the downloader middlewares, so that nothing (``robots.txt``) is fetched
 for a refused request. ``ARCHIVER_ALLOW_PRIVATE_ADDRESSES = True`` lifts the second rule (an
 intranet archive whose feeds link to other intranet hosts). The check resolves the name
-before the download does; a name whose address changes between the two lookups (DNS
-rebinding) is not caught.
+before the download does, and checks again the address the download actually connected to
+(``response.ip_address``): a name whose address changes between the two lookups (DNS
+rebinding: public to the guard, ``127.0.0.1`` or ``169.254.169.254`` to the download) has its
+response refused, so nothing it said is archived or followed; redirects included, since each
+hop is a new request and its final response is checked. The request itself was sent by then:
+what is kept from the attacker is the answer.
 """
 
 from __future__ import annotations
@@ -43,7 +47,7 @@ from archiver.readers.rsshub import SCHEME as RSSHUB_SCHEME
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
-    from scrapy.http import Request
+    from scrapy.http import Request, Response
 
 logger = logging.getLogger(__name__)
 
@@ -101,6 +105,39 @@ class PrivateAddressGuard:
         )
 
     async def process_request(self, request: Request) -> None:
+        host = self._host_to_check(request)
+        if host is None:
+            return
+        addresses = await self._addresses(host)
+        private = next((a for a in addresses if not is_public(a)), None)
+        if private is not None:
+            shown = host if private == host else f"{host} ({private})"
+            raise PrivateAddressRefused(
+                f"private address: {shown} is not fetched for a document of another host "
+                "(ARCHIVER_ALLOW_PRIVATE_ADDRESSES=True allows it)"
+            )
+
+    def process_response(self, request: Request, response: Response) -> Response:
+        """The response, unless it came from a private address that the request's host
+        did not resolve to when it was checked: a name re-bound between the guard's lookup
+        and the download's (DNS rebinding) is refused here, on the address actually
+        connected to, and nothing of it is archived. Redirects are checked hop by hop: each
+        new request passes :meth:`process_request`, each final response this."""
+        address = getattr(response, "ip_address", None)
+        if address is None or is_public(str(address)):
+            return response
+        host = self._host_to_check(request)
+        if host is None:
+            return response
+        raise PrivateAddressRefused(
+            f"private address: {host} connected to {address} (DNS rebinding?), not archived "
+            "for a document of another host (ARCHIVER_ALLOW_PRIVATE_ADDRESSES=True allows it)"
+        )
+
+    def _host_to_check(self, request: Request) -> str | None:
+        """The host whose address the request may not reach privately, or None when the
+        address rule does not apply (its own source's host, a file read from disk, the
+        setting); raises for the URLs refused whatever their address."""
         parts = urlsplit(request.url)
         source = request.meta.get("source_url")
         source_parts = urlsplit(source) if isinstance(source, str) else None
@@ -117,24 +154,17 @@ class PrivateAddressGuard:
             )
         host = parts.hostname
         if scheme not in ("http", "https") or not host or from_disk or self.allow_private:
-            return
+            return None
         netloc = parts.netloc.lower()
         if source_parts is not None:
             own = self._rsshub if source_parts.scheme.lower() == RSSHUB_SCHEME else None
             own = own or source_parts.netloc.lower()
             self._sources.add(own)
             if netloc == own:
-                return
+                return None
         elif parts.path == "/robots.txt" and netloc in self._sources:
-            return  # asked for by the robots.txt middleware, for a source's own host
-        addresses = await self._addresses(host)
-        private = next((a for a in addresses if not is_public(a)), None)
-        if private is not None:
-            shown = host if private == host else f"{host} ({private})"
-            raise PrivateAddressRefused(
-                f"private address: {shown} is not fetched for a document of another host "
-                "(ARCHIVER_ALLOW_PRIVATE_ADDRESSES=True allows it)"
-            )
+            return None  # asked for by the robots.txt middleware, for a source's own host
+        return host
 
     async def _addresses(self, host: str) -> list[str]:
         """The addresses *host* stands for: itself if it is one, else what it resolves to

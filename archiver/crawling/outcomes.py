@@ -71,6 +71,7 @@ def record_feed(outcome: SourceOutcome, feed: ParsedFeed) -> None:
     outcome.title = feed.title
     outcome.link = feed.link
     outcome.entries = len(feed.entries)
+    outcome.empty_entries = feed.skipped_empty
     outcome.pending_items = len(feed.entries)
     if feed.errors:
         outcome.status = "partial"

@@ -20,6 +20,8 @@ class SourceOutcome:
     """``ok``, ``partial`` (read with errors, entries recovered), ``failed``, ``not_modified``."""
     error: str | None = None
     entries: int = 0
+    empty_entries: int = 0
+    """Entries of the feed skipped because they said nothing (``ParsedFeed.skipped_empty``)."""
     title: str | None = None
     link: str | None = None
     final_url: str | None = None
@@ -36,6 +38,9 @@ class SourceOutcome:
     """``Cache-Control: max-age`` of the response, in seconds."""
     retry_after: int | None = None
     """``Retry-After`` of a 429/503 response, in seconds."""
+    waits: list[dict[str, object]] = field(default_factory=list)
+    """The waits before the source answered (``archiver.crawling.patience``): ``url``,
+    ``status``, ``waited`` seconds, ``reason`` (``retry-after``, ``backoff``)."""
     pending_items: int = 0
     """Items of this source that the reporting process yields after this outcome (a feed's
     entries, a page's article). ``archiver worker`` records the source once they are

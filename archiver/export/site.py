@@ -74,9 +74,12 @@ def export_site(
     media_dir: str | Path | None = None,
     portable_names: bool = True,
     site_timezone: str | None = None,
+    sanitize: bool = True,
 ) -> ExportReport:
     """Write *articles* (as ``archive.articles.export`` yields them) into *directory* as a
-    Hexo, Jekyll or Hugo site, or as JSON Lines (``fmt="jsonl"``); incremental.
+    Hexo, Jekyll or Hugo site, or as JSON Lines (``fmt="jsonl"``); incremental. Bodies are
+    sanitized (:func:`rendered_body`) unless *sanitize* is false (``--as-published``: one's
+    own imported posts back out byte for byte).
 
     Hexo only: *site_timezone* is the target site's ``timezone`` setting, else the one of
     ``directory/_config.yml`` (an existing Hexo site), else none (the seed's date form)."""
@@ -90,6 +93,7 @@ def export_site(
             else site_timezone_of(root)
         )
     root.mkdir(parents=True, exist_ok=True)
+    _remove_unfinished(root)
     report = ExportReport(format=fmt, directory=str(root))
     old = _read_manifest(root, fmt)
     new: dict[str, str] = {}
@@ -108,10 +112,11 @@ def export_site(
                 if images == "copy"
                 else ImagePlan()
             )
-            body = article.get("content_html") or article.get("summary_html") or ""
-            if plan.mapping:
-                body = _rewrite(body, plan.mapping, article.get("url"))
-            data = exporter.render(article, body, plan).encode("utf-8")
+            if sanitize:
+                body, shown = rendered_body(article, plan.mapping), safe_links(article)
+            else:
+                body, shown = published_body(article, plan.mapping), article
+            data = exporter.render(shown, body, plan).encode("utf-8")
             _put(root, path, data, old, new, report)
             for source, destination in plan.copies:
                 _copy_image(root, source, destination, old, new, report)
@@ -146,12 +151,60 @@ def _plan_images(
     return plan
 
 
-def _rewrite(body: str, mapping: Mapping[str, str], base_url: str | None) -> str:
-    try:
-        from archiver.media.rewrite import rewrite_images
-    except ImportError as exc:  # pragma: no cover - the media package ships with archiver
-        raise ConfigurationError("--images copy needs archiver.media.rewrite") from exc
-    return rewrite_images(body, mapping, base_url=base_url)
+# -- what a reader sees ----------------------------------------------------------------------
+
+URL_FIELDS = ("headimg", "thumbnail")
+"""Front-matter fields that a site's theme puts into ``src`` or ``href`` attributes."""
+
+
+def rendered_body(article: Mapping[str, Any], mapping: Mapping[str, str] | None = None) -> str:
+    """The one body every format writes: the published HTML (content, else summary) with its
+    images pointed at their copies (*mapping*) and lazy images resolved (the rewrite runs
+    only when there is one of either), then through :func:`archiver.render.sanitize_html`.
+    The archive keeps the body as published; only what leaves is cleaned."""
+    from archiver.media.rewrite import rewrite_images, shows_lazy_images
+    from archiver.render import sanitize_html
+
+    body = article.get("content_html") or article.get("summary_html") or ""
+    if mapping or shows_lazy_images(body):  # the scan costs several times the sanitizer
+        base_url = article.get("base_url") or article.get("url")
+        body = rewrite_images(body, mapping or {}, base_url=base_url)
+    return sanitize_html(body)
+
+
+def published_body(article: Mapping[str, Any], mapping: Mapping[str, str]) -> str:
+    """The body as published, only its copied images pointed at their copies."""
+    body = article.get("content_html") or article.get("summary_html") or ""
+    if not mapping:
+        return str(body)
+    from archiver.media.rewrite import rewrite_images
+
+    return rewrite_images(body, mapping, base_url=article.get("url"))
+
+
+def safe_links(article: Mapping[str, Any]) -> Mapping[str, Any]:
+    """*article* with a head image or thumbnail that is not http(s) (or a path) left out:
+    a theme writes them into attributes, where ``javascript:`` would run."""
+    unsafe = {key: "" for key in URL_FIELDS if not _safe_url(article.get(key))}
+    return {**article, **unsafe} if unsafe else article
+
+
+def _safe_url(value: Any) -> bool:
+    if not value:
+        return True
+    text = "".join(str(value).split()).lower()
+    scheme = text.split(":", 1)[0] if ":" in text.split("/", 1)[0] else ""
+    return scheme in ("", "http", "https")
+
+
+def _sanitized_fields(article: Mapping[str, Any]) -> dict[str, Any]:
+    """JSON Lines' rendered fields: the bodies as every other output shows them."""
+    from archiver.render import sanitize_html
+
+    return {
+        "content_html_sanitized": rendered_body(article) if article.get("content_html") else "",
+        "summary_html_sanitized": sanitize_html(article.get("summary_html") or ""),
+    }
 
 
 def _copy_image(
@@ -196,9 +249,22 @@ def _put(
     report.written += 1
 
 
+TEMPORARY_PREFIX = ".export-"
+"""The names of files being written (then renamed into place)."""
+
+
+def _remove_unfinished(root: Path) -> None:
+    """Remove what an export killed mid-write left: its temporary files (one export writes
+    into a directory at a time, as its manifest assumes)."""
+    for path in root.rglob(f"{TEMPORARY_PREFIX}*"):
+        if path.is_file():
+            logger.info("Removed %s, left by an export that was stopped", path)
+            path.unlink(missing_ok=True)
+
+
 def _atomic_write(target: Path, data: bytes) -> None:
     target.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(dir=target.parent, prefix=".export-")
+    handle, temporary = tempfile.mkstemp(dir=target.parent, prefix=TEMPORARY_PREFIX)
     try:
         with os.fdopen(handle, "wb") as stream:
             stream.write(data)
@@ -219,12 +285,13 @@ def _export_jsonl(
     path = "articles.jsonl"
     target = root / path
     digest = hashlib.sha256()
-    handle, temporary = tempfile.mkstemp(dir=root, prefix=".export-")
+    handle, temporary = tempfile.mkstemp(dir=root, prefix=TEMPORARY_PREFIX)
     try:
         with os.fdopen(handle, "wb") as stream:
             for article in articles:
                 report.articles += 1
-                line = (json.dumps(article, ensure_ascii=False, default=str) + "\n").encode()
+                row = {**article, **_sanitized_fields(article)}
+                line = (json.dumps(row, ensure_ascii=False, default=str) + "\n").encode()
                 digest.update(line)
                 stream.write(line)
         new[path] = digest.hexdigest()

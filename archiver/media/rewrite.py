@@ -27,6 +27,14 @@ _LAZY = frozenset((*LAZY_SRC_ATTRIBUTES, *LAZY_SRCSET_ATTRIBUTES))
 _ARCHIVED = frozenset(("downloaded", "cached"))
 
 
+def shows_lazy_images(html: str) -> bool:
+    """Whether *html* has an image that only a lazy-loading attribute names (``data-src``...):
+    without a mapping, :func:`rewrite_images` changes only those; a cheap test, so the scan
+    runs only when it can change something."""
+    lowered = html.lower()
+    return any(f"{name}=" in lowered for name in _LAZY)
+
+
 def rewrite_images(html: str, mapping: Mapping[str, str], *, base_url: str | None = None) -> str:
     """``html`` with every archived image pointing at its local file.
 

@@ -40,6 +40,10 @@ def content_hash(item: ArticleItem) -> str:
     return digest.hexdigest()
 
 
+DERIVED_TITLE_CHARS = 80
+"""The longest title made from an untitled entry's text."""
+
+
 def normalize_article(item: ArticleItem, *, tracking_params: Collection[str] = ()) -> None:
     """Fill every normalized field of *item* from its raw fields, its identity included.
 
@@ -52,7 +56,8 @@ def normalize_article(item: ArticleItem, *, tracking_params: Collection[str] = (
         item.guid,
         canonical_url=item.canonical_url,
         url=item.url,
-        title=item.title,
+        # A title made from the text would change the identity whenever the text does.
+        title=None if item.provenance.get("title") == "derived" else item.title,
         published=item.published,
         published_raw=item.published_raw,
     )
@@ -85,6 +90,13 @@ def normalize_fields(item: ArticleItem) -> None:
     item.categories = clean_terms([*item.source_categories, *item.categories_raw])
     item.tags = clean_terms(item.categories_raw)
     item.summary = make_summary(item.summary_html, item.content_text)
+    if item.title is None and item.content_text:
+        # An untitled entry (RSS 2.0 allows one) is titled from its text, and says so.
+        item.title = make_summary(None, item.content_text, max_chars=DERIVED_TITLE_CHARS)
+        if item.title:
+            item.provenance["title"] = "derived"
+    elif item.provenance.get("title") == "derived":
+        del item.provenance["title"]  # a page merged since gave a title of its own
     item.headimg, item.thumbnail = choose_head_image(
         media=item.media,
         content_html=body,

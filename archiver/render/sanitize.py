@@ -11,7 +11,9 @@ forms, and iframes, except those whose ``src`` is on a host listed in
 
 from __future__ import annotations
 
+import functools
 import os
+import re
 from collections.abc import Iterable
 from urllib.parse import urlsplit
 
@@ -79,6 +81,14 @@ def sanitize_html(html: str, *, iframe_hosts: Iterable[str] | None = None) -> st
     if not html:
         return ""
     hosts = iframe_hosts_from_env() if iframe_hosts is None else frozenset(iframe_hosts)
+    clean = _cleaner(hosts).clean(html)
+    # An iframe from a host not listed has lost its src: it goes whole (nh3 keeps the tag).
+    return _IFRAME_WITHOUT_SRC.sub("", clean) if hosts else clean
+
+
+@functools.lru_cache(maxsize=8)
+def _cleaner(hosts: frozenset[str]) -> nh3.Cleaner:
+    """The allow-list built once per set of iframe hosts (half the cost of a call)."""
     tags = set(TAGS)
     attributes = {tag: set(names) for tag, names in ATTRIBUTES.items()}
     dropped = set(DROPPED_WITH_CONTENT)
@@ -92,8 +102,7 @@ def sanitize_html(html: str, *, iframe_hosts: Iterable[str] | None = None) -> st
             return value
         return value if _url_allowed(tag, attribute, value, hosts) else None
 
-    return nh3.clean(
-        html,
+    return nh3.Cleaner(
         tags=tags,
         clean_content_tags=dropped,
         attributes=attributes,
@@ -102,6 +111,9 @@ def sanitize_html(html: str, *, iframe_hosts: Iterable[str] | None = None) -> st
         link_rel="noopener noreferrer nofollow",
         strip_comments=True,
     )
+
+
+_IFRAME_WITHOUT_SRC = re.compile(r"<iframe(?![^>]*\ssrc=)[^>]*>.*?</iframe>", re.DOTALL)
 
 
 def _url_allowed(tag: str, attribute: str, value: str, iframe_hosts: frozenset[str]) -> bool:

@@ -7,10 +7,12 @@ import json
 import logging
 import os
 import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event, inspect
+from sqlalchemy import Engine, create_engine, event, inspect, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError, SQLAlchemyError
 
@@ -143,19 +145,80 @@ def head_revision() -> str | None:
 
 
 def ensure_schema(engine: Engine) -> None:
-    """Apply pending migrations on first use, so a new archive needs no set-up step."""
+    """Apply pending migrations on first use, so a new archive needs no set-up step.
+
+    Under a lock (:func:`migration_lock`), the revision read again inside it: of two
+    processes opening a new archive at once (two crawls, a crawl and cron's ``run``), the
+    first creates the schema and the second finds it made."""
+    head = head_revision()
+    if _revision(engine) == head:
+        return
+    with migration_lock(engine):
+        current = _revision(engine)
+        if current == head:
+            return  # another process upgraded it while this one waited
+        if current is None and inspect(engine).has_table("articles"):
+            raise DatabaseError(f"{_safe_url(engine)} holds tables that no migration made")
+        logger.info("Upgrading %s from %s to head", _safe_url(engine), current or "empty")
+        upgrade(engine)
+
+
+def _revision(engine: Engine) -> str | None:
     try:
-        current = current_revision(engine)
+        return current_revision(engine)
     except SQLAlchemyError as exc:
         raise DatabaseError(
             f"cannot open the database {_safe_url(engine)}: {first_line(exc)}"
         ) from exc
-    if current == head_revision():
+
+
+MIGRATION_LOCK_KEY = 0x61726368  # "arch": pg_advisory_lock's key for the archive's migrations
+
+
+@contextmanager
+def migration_lock(engine: Engine) -> Iterator[None]:
+    """Held while the schema is created or upgraded; one process at a time.
+
+    PostgreSQL: a session advisory lock (``pg_advisory_lock``), released when the session
+    ends, however it ends. A SQLite file: an ``flock`` on ``<file>.migrate-lock`` beside
+    it, which the kernel releases when the process dies (not the database file itself:
+    SQLite's own POSIX locks would be dropped by closing another descriptor of it), removed
+    once the schema is made. Other databases: none."""
+    if engine.dialect.name == "postgresql":
+        with engine.connect() as connection:
+            connection.execute(text("SELECT pg_advisory_lock(:key)"), {"key": MIGRATION_LOCK_KEY})
+            try:
+                yield
+            finally:
+                connection.execute(
+                    text("SELECT pg_advisory_unlock(:key)"), {"key": MIGRATION_LOCK_KEY}
+                )
+                connection.commit()
         return
-    if current is None and inspect(engine).has_table("articles"):
-        raise DatabaseError(f"{_safe_url(engine)} holds tables that no migration made")
-    logger.info("Upgrading %s from %s to head", _safe_url(engine), current or "empty")
-    upgrade(engine)
+    database = engine.url.database or ""
+    if (
+        engine.dialect.name != "sqlite"
+        or database in ("", ":memory:")
+        or database.startswith("file:")
+    ):
+        yield
+        return
+    try:
+        import fcntl
+    except ImportError:  # pragma: no cover - POSIX has fcntl
+        yield
+        return
+    lock_path = (
+        Path(database).expanduser().resolve().with_name(Path(database).name + ".migrate-lock")
+    )
+    descriptor = os.open(lock_path, os.O_WRONLY | os.O_CREAT, 0o644)
+    try:
+        fcntl.flock(descriptor, fcntl.LOCK_EX)
+        yield
+    finally:
+        with suppress(OSError):
+            lock_path.unlink()  # whoever waits next finds the schema made, and re-checks
+        os.close(descriptor)
 
 
 def _safe_url(engine: Engine) -> str:

@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from tests.mocksite import bigsite, copies, feeds, whole
+from tests.mocksite import bigsite, copies, edges, feeds, whole
 from tests.mocksite.corpus import ARTICLES, ARTICLES_BY_SLUG, Article, article_page
 from tests.mocksite.images import (
     bomb_png,
@@ -188,6 +188,7 @@ class Site:
         self._add_whole_routes()
         self._add_copies_routes()
         self._add_big_routes()
+        self._add_edge_routes()
         self._add_control_routes()
 
     # -- table plumbing ---------------------------------------------------------------------
@@ -1420,6 +1421,81 @@ class Site:
         )
 
     # -- control ------------------------------------------------------------------------------
+
+    def _add_edge_routes(self) -> None:
+        """Issue 14's hard edges (:mod:`tests.mocksite.edges`)."""
+        self.add_static(
+            "/edges/hostile.xml",
+            "edges",
+            "RSS whose entry carries scripts, event attributes, javascript: and data: links, "
+            "forms, iframes, svg, styles (edges.HOSTILE_BODY).",
+            RSS,
+            edges.hostile_feed,
+        )
+        self.add_static(
+            "/edges/empty-items.xml",
+            "edges",
+            "RSS with two empty <item>s, an untitled one with content and a normal one.",
+            RSS,
+            edges.empty_items_feed,
+        )
+
+        def many_images(request: Request) -> Response:
+            count = min(int(request.query.get("n", "40")), 1000)
+            body = edges.many_images_feed(self.base, count)
+            return Response(body=body, content_type=RSS, send_etag=False)
+
+        self.add(
+            Route(
+                "/edges/many-images.xml",
+                "edges",
+                "RSS of ?n= entries (40) with six distinct generated images each.",
+                many_images,
+                200,
+                RSS,
+            )
+        )
+        self.add_static(
+            "/edges/rebinding.xml",
+            "edges",
+            "RSS whose images are on evil.rebind.test (127.0.0.1 to tests.rebinding's "
+            "resolver), one of them through /edges/redirect.",
+            RSS,
+            edges.rebinding_feed,
+        )
+
+        def redirect_to(request: Request) -> Response:
+            target = request.query.get("to", "/")
+            return Response(302, b"", HTML, [("Location", target)], send_etag=False)
+
+        self.add(
+            Route(
+                "/edges/redirect",
+                "edges",
+                "302 to ?to= (any URL).",
+                redirect_to,
+                302,
+                HTML,
+            )
+        )
+        for path, failures, status, retry_after, description in (
+            ("/edges/429-once.xml", 1, 429, "1", "429 with Retry-After: 1"),
+            ("/edges/503-once.xml", 1, 503, "1", "503 with Retry-After: 1"),
+            ("/edges/500-twice.xml", 2, 500, None, "500, twice"),
+            ("/edges/503-always.xml", 1_000_000, 503, None, "503 without Retry-After, always"),
+            ("/edges/429-long.xml", 1_000_000, 429, "3600", "429 with Retry-After: 3600"),
+        ):
+            name = path.removeprefix("/edges/").removesuffix(".xml")
+            self.add(
+                Route(
+                    path,
+                    "edges",
+                    f"{description} to the first requests of each ?key=, then a feed.",
+                    edges.answering_after(failures, status, retry_after, name),
+                    status,
+                    HTML,
+                )
+            )
 
     def _add_control_routes(self) -> None:
         state = self.state

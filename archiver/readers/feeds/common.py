@@ -35,6 +35,9 @@ class ParsedFeed:
     entries: list[ArticleItem] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
     """Problems met while reading (bad encoding, not well-formed XML...): recorded, never raised."""
+    skipped_empty: int = 0
+    """Entries left out because they said nothing (no title, link, guid, content, summary
+    nor media): counted, never archived."""
 
 
 _DIGITS = re.compile(r"[0-9]{1,18}")

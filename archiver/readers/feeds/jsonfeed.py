@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
@@ -83,6 +84,9 @@ def parse_json_feed(
         if not isinstance(item, dict):
             errors.append(f"item {position} is not an object; skipped")
             continue
+        if not any(_says_something(value) for value in item.values()):
+            feed.skipped_empty += 1  # {} or only blanks: nothing to archive
+            continue
         feed.entries.append(_json_item(item, feed, feed_authors, url, fetched_at))
     for entry in feed.entries:
         entry.parse_errors = list(errors)
@@ -149,3 +153,17 @@ def _json_item(
         feed_title=feed.title,
         feed_link=feed.link,
     )
+
+
+def _says_something(value: Any) -> bool:
+    if isinstance(value, str):
+        return bool(_MARKUP_ONLY.sub("", value))
+    if isinstance(value, dict):
+        return any(_says_something(v) for v in value.values())
+    if isinstance(value, list):
+        return any(_says_something(v) for v in value)
+    return value is not None and value is not False
+
+
+_MARKUP_ONLY = re.compile(r"</?(?:p|div|span|br|b|i|em|strong)\s*/?>|&nbsp;|&#160;|\s+", re.I)
+"""Whitespace and the empty wrappers a blank body is made of (``<p></p>``, ``<br>``)."""

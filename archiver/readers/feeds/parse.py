@@ -5,8 +5,10 @@ from __future__ import annotations
 import logging
 import re
 from datetime import datetime
+from urllib.parse import urldefrag
 
 from archiver.errors import FeedParseError
+from archiver.items import ArticleItem
 from archiver.readers.feeds.common import ParsedFeed
 from archiver.readers.feeds.decoding import BOMS, decode_document, sniff_unicode_family
 from archiver.readers.feeds.jsonfeed import parse_json_feed
@@ -110,14 +112,17 @@ def _parse_feed(
     ):
         raise FeedParseError("not a feed: an HTML page")
 
-    if exact is not None and len(exact.entries) >= len(_ENTRY_START_TAG.findall(text)):
+    read = len(exact.entries) + exact.skipped_empty if exact is not None else 0
+    if exact is not None and read >= len(_ENTRY_START_TAG.findall(text)):
         return exact  # lxml recovered every entry the text starts; feedparser cannot do better
     # feedparser gets the text as we decoded it, so both readings agree on the characters.
     loose = read_with_feedparser(
         text.encode("utf-8", "surrogatepass"), url, "application/xml; charset=utf-8", fetched_at
     )
-    if loose is not None and (exact is None or len(loose.entries) > len(exact.entries)):
+    if loose is not None and (exact is None or len(loose.entries) > read):
         feed = merge_readings(exact, loose) if exact is not None else loose
+        kept = [entry for entry in feed.entries if not is_empty_entry(entry)]
+        feed.skipped_empty, feed.entries = len(feed.entries) - len(kept), kept
         feed.encoding = encoding
         feed.errors = errors
         errors.append("entries read with feedparser's loose parser; markup may be re-serialized")
@@ -127,3 +132,22 @@ def _parse_feed(
     if exact is None:
         raise FeedParseError("not a feed: nothing could be read from the document")
     return exact
+
+
+_TAGS = re.compile(r"<[^>]*>|&nbsp;|&#160;|\s+")
+
+
+def is_empty_entry(item: ArticleItem) -> bool:
+    """Whether an entry read by feedparser says nothing: no title, link, guid, content,
+    summary, media, author, date nor category (the lxml reader judges its own elements:
+    :func:`archiver.readers.feeds.tree.says_nothing`)."""
+    if item.guid or item.media or (item.title_raw or "").strip():
+        return False
+    if item.authors_raw or item.published_raw or item.updated_raw or item.categories_raw:
+        return False
+    if item.url and not item.url.startswith(urldefrag(item.source_url or "")[0] + "#entry-"):
+        return False  # it has a link of its own
+    return not any(
+        html and (_TAGS.sub("", html) or "<img" in html.lower())
+        for html in (item.content_html, item.summary_html)
+    )

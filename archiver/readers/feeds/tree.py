@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from datetime import datetime
 
@@ -94,8 +95,37 @@ class TreeReader:
             errors=self.errors,
         )
         for entry in _entry_elements(self.root):
+            if says_nothing(entry):
+                feed.skipped_empty += 1  # an empty <item> would be archived as the feed's URL
+                continue
             feed.entries.append(self.entries.read(entry, feed, feed_authors))
         return feed
+
+
+def says_nothing(entry: Element) -> bool:
+    """Whether an entry holds no text and no attribute anywhere in it (``<item></item>``,
+    ``<entry><title> </title></entry>``): it has no title, link, guid, content, summary nor
+    anything else to archive. Markup of only tags (``&lt;p&gt;&lt;/p&gt;``) counts as none."""
+    for element in entry.iter():
+        if any(_says_something(name) for name in element.attrib):
+            return False
+        for text in (element.text, element.tail if element is not entry else None):
+            if text and _MARKUP_ONLY.sub("", text):
+                return False
+    return True
+
+
+def _says_something(attribute: str) -> bool:
+    """Whether an attribute carries data (``href``, ``url``, ``rdf:about``), not only how to
+    read the element (``type``, ``mode``, ``isPermaLink``, ``xml:lang``, a namespace)."""
+    return attribute not in _FORM_ATTRIBUTES and not attribute.startswith(
+        "{http://www.w3.org/XML/1998/namespace}"
+    )
+
+
+_FORM_ATTRIBUTES = frozenset({"type", "mode", "isPermaLink", "version"})
+_MARKUP_ONLY = re.compile(r"</?(?:p|div|span|br|b|i|em|strong)\s*/?>|&nbsp;|&#160;|\s+", re.I)
+"""Whitespace and the empty wrappers a blank body is made of (``<p></p>``, ``<br>``)."""
 
 
 def _entry_elements(container: Element) -> Iterator[Element]:
