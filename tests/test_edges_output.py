@@ -99,7 +99,7 @@ def test_as_published_export_is_the_archived_body(
         "--as-published",
     )  # fmt: skip
     assert result.returncode == 0, result.stderr
-    (post,) = tmp_path.rglob("index.md")
+    (post,) = tmp_path.rglob("index.html")
     assert "<script>alert(6)</script>" in post.read_text("utf-8")
 
 
