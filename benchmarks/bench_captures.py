@@ -76,7 +76,8 @@ def main() -> None:
             seconds, summary = run([*crawl, *urls])
             first = capture_bytes(captures)
             report["crawl"] = {
-                "seconds": seconds,
+                "cpu_seconds": seconds,
+                "wall_seconds": WALL[-1],
                 "capture_bytes": first,
                 "summary": summary.strip(),
             }
