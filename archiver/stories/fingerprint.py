@@ -148,12 +148,6 @@ def normalized_codes(text: str) -> tuple[Codes, bool]:
     return stream, False
 
 
-def normalize_text(text: str) -> str:
-    """*text* as compared (see :func:`normalized_codes`), as a string: for reading."""
-    codes, _ = normalized_codes(text)
-    return codes.tobytes().decode("utf-32-le").strip()
-
-
 def without_boilerplate(text: str) -> str:
     """*text* (lines: one per block, as ``content_text`` has them) without the lines that
     :data:`BOILERPLATE` marks; all of it when nothing else would be left."""
