@@ -9,6 +9,7 @@ from archiver.cli.crawl import crawl, run, worker
 from archiver.cli.db import db
 from archiver.cli.options import Context
 from archiver.cli.query import runs, search, show, stats
+from archiver.cli.serve import serve
 from archiver.cli.sources import sources
 from archiver.cli.transfer import export_command, import_command
 
@@ -57,6 +58,7 @@ VERBS = (
     sources,
     export_command,
     import_command,
+    serve,
     db,
 )
 """Every command of ``archiver``, from the verb modules; ``--help`` lists them sorted.

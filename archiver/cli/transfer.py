@@ -15,9 +15,10 @@ from archiver.cli.output import to_json
 @click.option(
     "--format",
     "fmt",
-    type=click.Choice(("hexo", "jekyll", "hugo", "jsonl")),
+    type=click.Choice(("hexo", "jekyll", "hugo", "jsonl", "atom", "jsonfeed")),
     required=True,
-    help="hexo: the seed's layout; jekyll: _posts/; hugo: page bundles; jsonl: every field.",
+    help="hexo: the seed's layout; jekyll: _posts/; hugo: page bundles; jsonl: every field; "
+    "atom, jsonfeed: one feed file (feed.atom, feed.json), full content.",
 )
 @click.option("--query", "-q", metavar="QUERY", help="Only articles matching this search.")
 @filter_options
@@ -34,6 +35,12 @@ from archiver.cli.output import to_json
     help='Replace only "/" in file names, as the seed did; such names may not check out on '
     "Windows. [default: replace what any OS refuses]",
 )
+@click.option(
+    "--base-url",
+    metavar="URL",
+    help="atom, jsonfeed: where DIR will be served from (the feed's links; needed by "
+    "--images copy).",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
 @pass_context
 @library_errors
@@ -45,6 +52,7 @@ def export_command(
     filters: Any,
     images: str,
     posix_names: bool,
+    base_url: str | None,
     as_json: bool,
 ) -> None:
     """Write the archive (or what the filters select) into DIR as a static site.
@@ -55,6 +63,7 @@ def export_command(
     \b
     archiver export site --format hexo --category 36kr --images copy
     archiver export dump --format jsonl --since 2021-01-01
+    archiver export public --format atom --query 谷歌 --images copy --base-url https://example.org/
     """
     from dataclasses import asdict
 
@@ -70,6 +79,7 @@ def export_command(
             images="copy" if images == "copy" else "remote",
             media_dir=ctx.media_dir,
             portable_names=not posix_names,
+            base_url=base_url,
         )
     finally:
         archive.close()
