@@ -69,6 +69,8 @@ def export_command(
 
     from archiver.export.site import export_site
 
+    if base_url and not base_url.startswith(("http://", "https://")):
+        raise click.BadParameter(f"{base_url!r} is no http(s) URL", param_hint="--base-url")
     filters.query, filters.limit = query, None
     archive = ctx.archive()
     try:
