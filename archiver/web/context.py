@@ -50,7 +50,9 @@ def reader_of(request: Request) -> Reader:
 
 
 def wants_json(request: Request) -> bool:
-    return request.url.path.startswith(("/api/", "/openapi"))
+    """Whether *request*'s errors are answered as JSON: the API's and the feeds' (a feed
+    reader is a program), not the pages'."""
+    return request.url.path.startswith(("/api/", "/openapi", "/feed."))
 
 
 def error_response(request: Request, status: int, message: str) -> Response:

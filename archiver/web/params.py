@@ -13,6 +13,10 @@ from archiver.storage import SearchFilters
 from archiver.storage.search import parse_query_date
 
 MAX_LIMIT = 200
+ISO_DATE = (
+    r"^\s*\d{4}-\d{2}-\d{2}([T ]\d{2}(:\d{2}(:\d{2}(\.\d+)?)?)?(Z|[+-]\d{2}(:?\d{2})?)?)?\s*$"
+)
+"""An ISO 8601 date, or date and time (what ``since:`` and ``until:`` take)."""
 
 
 @dataclass(frozen=True)
@@ -78,10 +82,12 @@ def listing(
     category: Annotated[str | None, Query(max_length=500)] = None,
     author: Annotated[str | None, Query(max_length=500, description="A substring.")] = None,
     since: Annotated[
-        str | None, Query(max_length=64, description="Published at or after (ISO 8601).")
+        str | None,
+        Query(max_length=64, pattern=ISO_DATE, description="Published at or after (ISO 8601)."),
     ] = None,
     until: Annotated[
-        str | None, Query(max_length=64, description="Published before (ISO 8601).")
+        str | None,
+        Query(max_length=64, pattern=ISO_DATE, description="Published before (ISO 8601)."),
     ] = None,
     after: Annotated[
         str | None, Query(max_length=400, description="The cursor of the page before.")

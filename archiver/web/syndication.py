@@ -24,6 +24,7 @@ from archiver.export.feeds import (
     feed_entries,
     write_feed,
 )
+from archiver.web.api import ERROR
 from archiver.web.context import reader_of
 from archiver.web.params import Listing, listing
 
@@ -34,6 +35,7 @@ def _feed_doc(fmt: str) -> dict[int | str, dict[str, Any]]:
     return {
         200: {"content": {MEDIA_TYPES[fmt]: {}}, "description": "The feed"},
         304: {"description": "Not modified since the validators given"},
+        400: {"description": "Bad query", "content": {"application/json": {"schema": ERROR}}},
     }
 
 
