@@ -366,3 +366,11 @@ def test_serve_without_an_archive_says_so(tmp_path: Path) -> None:
     assert result.returncode == 2
     assert "no archive at" in result.stderr
     assert not (tmp_path / "none.db").exists()
+
+
+def test_the_search_form_empty_fields_mean_no_filter(client: TestClient) -> None:
+    """What the browser sends when only the query box is filled."""
+    empty = {"source": "", "category": "", "author": "", "since": "", "until": ""}
+    response = client.get("/", params={"q": "谷歌", **empty})
+    assert response.status_code == 200
+    assert "亡于<mark>谷歌</mark>" in response.text

@@ -14,9 +14,11 @@ from archiver.storage.search import parse_query_date
 
 MAX_LIMIT = 200
 ISO_DATE = (
-    r"^\s*\d{4}-\d{2}-\d{2}([T ]\d{2}(:\d{2}(:\d{2}(\.\d+)?)?)?(Z|[+-]\d{2}(:?\d{2})?)?)?\s*$"
+    r"^\s*(\d{4}-\d{2}-\d{2}"
+    r"([T ]\d{2}(:\d{2}(:\d{2}(\.\d+)?)?)?(Z|[+-]\d{2}(:?\d{2})?)?)?)?\s*$"
 )
-"""An ISO 8601 date, or date and time (what ``since:`` and ``until:`` take)."""
+"""An ISO 8601 date, or date and time (what ``since:`` and ``until:`` take), or nothing (the
+search form sends its empty fields)."""
 
 
 @dataclass(frozen=True)
