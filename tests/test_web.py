@@ -311,14 +311,17 @@ def test_errors_are_pages_never_tracebacks(client: TestClient) -> None:
     missing = client.get("/articles/999999")
     assert missing.status_code == 404
     assert '<h1 class="error">404</h1>' in missing.text
-    bad_date = client.get("/", params={"since": "yesterday-ish"})
+    bad_date = client.get("/", params={"since": "2021-02-31"})
     assert bad_date.status_code == 400
-    assert "is not a date" in bad_date.text
+    assert "since:2021-02-31 is not a date" in bad_date.text
+    not_a_date = client.get("/", params={"since": "yesterday-ish"})
+    assert not_a_date.status_code == 400
+    assert "since: String should match pattern" in not_a_date.text
     bad_cursor = client.get("/api/search", params={"after": "not-a-cursor"})
     assert bad_cursor.status_code == 400
     assert bad_cursor.json() == {"error": "not a page cursor: 'not-a-cursor'"}
     assert client.get("/api/articles/999999").json()["error"].startswith("no article")
-    for response in (missing, bad_date, bad_cursor):
+    for response in (missing, bad_date, not_a_date, bad_cursor):
         assert "Traceback" not in response.text
 
 
