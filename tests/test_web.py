@@ -377,3 +377,26 @@ def test_the_search_form_empty_fields_mean_no_filter(client: TestClient) -> None
     response = client.get("/", params={"q": "谷歌", **empty})
     assert response.status_code == 200
     assert "亡于<mark>谷歌</mark>" in response.text
+
+
+def test_the_readme_sample_archive_reads_with_its_images(tmp_path: Path) -> None:
+    """The README's first command, then the reader over what it archived."""
+    from tests.conftest import ROOT
+
+    db, media = tmp_path / "archive.db", tmp_path / "media"
+    sample = ROOT / "archiver" / "samples" / "sample-feed.xml"
+    result = run_archiver("--db", str(db), "--media", str(media), "crawl", str(sample))
+    assert result.returncode == 0, result.stderr
+    app = create_app(ReaderConfig(database_url=f"sqlite:///{db}", media_dir=media))
+    with TestClient(app) as client:
+        listing = client.get("/").text
+        rows = client.get("/api/search").json()
+        assert len(rows) == 3
+        shown = 0
+        for row in rows:
+            assert f'href="/articles/{row["id"]}"' in listing
+            page = client.get(f"/articles/{row['id']}").text
+            for src in re.findall(r'<img src="(/media/[0-9a-f]{64})"', page):
+                assert client.get(src).status_code == 200
+                shown += 1
+        assert shown >= 2  # the sample's two images, from the media directory
