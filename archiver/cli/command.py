@@ -14,6 +14,7 @@ from archiver.cli.datasette import datasette_metadata_command
 from archiver.cli.db import db
 from archiver.cli.options import Context
 from archiver.cli.query import runs, search, show, stats
+from archiver.cli.serve import serve
 from archiver.cli.sources import sources
 from archiver.cli.stories import stories
 from archiver.cli.transfer import export_command, import_command
@@ -103,6 +104,7 @@ VERBS = (
     export_command,
     import_command,
     datasette_metadata_command,
+    serve,
     db,
     captures_command,
     reprocess,

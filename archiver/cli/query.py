@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import sys
-from datetime import UTC
 from typing import Any
 
 import click
@@ -175,19 +174,9 @@ def runs(ctx: Context, limit: int, fmt: str) -> None:
     \b
     archiver runs --format json
     """
-    from dataclasses import asdict
-
     archive = ctx.archive()
     try:
         records = archive.runs.recent(limit)
     finally:
         archive.close()
-    rows = []
-    for record in records:
-        row = asdict(record)
-        for key in ("started_at", "finished_at"):
-            row[key] = (
-                row[key].astimezone(UTC).isoformat().replace("+00:00", "Z") if row[key] else None
-            )
-        rows.append(row)
-    click.echo(render(rows, RUN_COLUMNS, fmt))
+    click.echo(render([record.as_dict() for record in records], RUN_COLUMNS, fmt))

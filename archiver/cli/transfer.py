@@ -21,10 +21,11 @@ from archiver.cli.output import to_json
 @click.option(
     "--format",
     "fmt",
-    type=click.Choice(("hexo", "jekyll", "hugo", "jsonl", "warc")),
+    type=click.Choice(("hexo", "jekyll", "hugo", "jsonl", "warc", "atom", "jsonfeed")),
     required=True,
     help="hexo: the seed's layout; jekyll: _posts/; hugo: page bundles; jsonl: every field; "
-    "warc: the pages, feeds and images as one WARC and its CDXJ index, for pywb.",
+    "warc: the pages, feeds and images as one WARC and its CDXJ index, for pywb; "
+    "atom, jsonfeed: one feed file (feed.atom, feed.json), full content.",
 )
 @click.option("--query", "-q", metavar="QUERY", help="Only articles matching this search.")
 @filter_options
@@ -53,6 +54,12 @@ from archiver.cli.output import to_json
     is_flag=True,
     help="Write bodies as archived, not sanitized: for one's own imported posts only.",
 )
+@click.option(
+    "--base-url",
+    metavar="URL",
+    help="atom, jsonfeed: where DIR will be served from (the feed's links; needed by "
+    "--images copy).",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
 @pass_context
 @library_errors
@@ -67,6 +74,7 @@ def export_command(
     collapse: bool,
     site_timezone: str | None,
     as_published: bool,
+    base_url: str | None,
     as_json: bool,
 ) -> None:
     """Write the archive (or what the filters select) into DIR as a static site.
@@ -80,11 +88,14 @@ def export_command(
     archiver export warc-out --format warc --source 36kr   # for pywb, ReplayWeb.page
     archiver export site --format hugo --collapse      # one post per story of copies
     archiver export ~/blog --format hexo --site-timezone Asia/Shanghai
+    archiver export public --format atom --query 谷歌 --images copy --base-url https://example.org/
     """
     from dataclasses import asdict
 
     from archiver.export.site import export_site
 
+    if base_url and not base_url.startswith(("http://", "https://")):
+        raise click.BadParameter(f"{base_url!r} is no http(s) URL", param_hint="--base-url")
     if site_timezone is not None:
         if fmt != "hexo":
             raise click.BadParameter("applies to --format hexo only", param_hint="--site-timezone")
@@ -104,6 +115,7 @@ def export_command(
             portable_names=not posix_names,
             site_timezone=site_timezone,
             sanitize=not as_published,
+            base_url=base_url,
         )
     finally:
         archive.close()

@@ -17,11 +17,14 @@ import shutil
 import tempfile
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal
 
 from archiver.errors import ArchiverError, ConfigurationError
 from archiver.export.exporter import Exporter, ImagePlan
+from archiver.export.feeds import FEED_FORMATS, FILE_NAMES, FeedInfo, archive_images, feed_entry
+from archiver.export.feeds import write_feed as _write_feed
 from archiver.export.hexo import HexoExporter, check_timezone, site_timezone_of
 from archiver.export.hugo import HugoExporter
 from archiver.export.jekyll import JekyllExporter
@@ -75,11 +78,13 @@ def export_site(
     portable_names: bool = True,
     site_timezone: str | None = None,
     sanitize: bool = True,
+    base_url: str | None = None,
 ) -> ExportReport:
     """Write *articles* (as ``archive.articles.export`` yields them) into *directory* as a
-    Hexo, Jekyll or Hugo site, or as JSON Lines (``fmt="jsonl"``); incremental. Bodies are
-    sanitized (:func:`rendered_body`) unless *sanitize* is false (``--as-published``: one's
-    own imported posts back out byte for byte).
+    Hexo, Jekyll or Hugo site, as JSON Lines (``fmt="jsonl"``), or as one Atom or JSON Feed
+    file (``atom``, ``jsonfeed``; *base_url* is where *directory* will be served from, which
+    copied images need); incremental. Bodies are sanitized (:func:`rendered_body`) unless
+    *sanitize* is false (``--as-published``: one's own imported posts back out byte for byte).
 
     Hexo only: *site_timezone* is the target site's ``timezone`` setting, else the one of
     ``directory/_config.yml`` (an existing Hexo site), else none (the seed's date form)."""
@@ -99,6 +104,10 @@ def export_site(
     new: dict[str, str] = {}
     if fmt == "jsonl":
         _export_jsonl(articles, root, old, new, report)
+    elif fmt in FEED_FORMATS:
+        _export_feed(
+            articles, root, fmt, images, Path(media_dir or "media"), base_url, old, new, report
+        )
     else:
         exporter = exporter_for(fmt, portable_names=portable_names)
         if isinstance(exporter, HexoExporter):
@@ -304,6 +313,55 @@ def _export_jsonl(
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
         raise
+
+
+def _export_feed(
+    articles: Iterable[Mapping[str, Any]],
+    root: Path,
+    fmt: str,
+    images: ImageMode,
+    media: Path,
+    base_url: str | None,
+    old: Mapping[str, str],
+    new: dict[str, str],
+    report: ExportReport,
+) -> None:
+    """``feed.atom`` or ``feed.json``: every article whole, newest first; with ``--images
+    copy`` the archived images copied to ``media/`` and linked at *base_url*."""
+    if images == "copy" and not base_url:
+        raise ConfigurationError(
+            "--images copy with a feed needs --base-url (where DIR will be served from): "
+            "a feed's images need absolute links"
+        )
+    base = (base_url or "").rstrip("/")
+    entries = []
+    for article in articles:
+        report.articles += 1
+        mapping: dict[str, str] = {}
+        if images == "copy":
+            for image in article.get("images") or []:
+                path = image.get("path")
+                if image.get("status") not in ("downloaded", "cached") or not path:
+                    continue
+                source = media / path
+                if not source.is_file():
+                    report.images_missing += 1
+                    continue
+                _copy_image(root, source, f"media/{path}", old, new, report)
+            mapping = archive_images(article, f"{base}/media/", by="path")
+        entries.append(feed_entry(article, mapping))
+    entries.sort(key=lambda e: (e.published or e.updated or _OLDEST, e.id), reverse=True)
+    name = FILE_NAMES[fmt]
+    info = FeedInfo(
+        title="Archive",
+        feed_url=f"{base}/{name}" if base else name,
+        home_url=f"{base}/" if base else "",
+        description="Articles archived by feed-archiver",
+    )
+    _put(root, name, _write_feed(fmt, info, entries), old, new, report)
+
+
+_OLDEST = datetime(1, 1, 1, tzinfo=UTC)
 
 
 def _remove_stale(

@@ -3,8 +3,8 @@
 ``Archive`` is what the rest of the code holds. It opens the engine (creating and upgrading
 the schema on first use) and hands out one part per aggregate of the schema, each owning its
 queries: ``sources``, ``leases``, ``host_policies``, ``articles``, ``images``, ``runs``,
-``stats``, ``captures``, ``stories`` and ``bulk``. Every method of every part blocks: call it
-off the reactor thread.
+``stats``, ``captures``, ``stories``, ``bulk`` and ``browse`` (the web reader's). Every
+method of every part blocks: call it off the reactor thread.
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from archiver.errors import DatabaseError
 from archiver.storage.articles import Articles
+from archiver.storage.browse import Browse
 from archiver.storage.bulk import BulkWriter
 from archiver.storage.captures import Captures
 from archiver.storage.db import create_archive_engine, ensure_schema, first_line
@@ -55,6 +56,7 @@ class Archive:
         self.stats = Stats(self.session)
         self.captures = Captures(self.session)
         self.stories = Stories(self.session)
+        self.browse = Browse(self.session)
         self.bulk = BulkWriter(self.session, terms)
 
     @classmethod

@@ -82,6 +82,13 @@ class RunRecord:
     sources: dict[str, Any] = field(default_factory=dict)
     error: str | None = None
 
+    def as_dict(self) -> dict[str, Any]:
+        """The run as ``archiver runs --format json`` lists it (times in ISO 8601 UTC)."""
+        row = asdict(self)
+        for key in ("started_at", "finished_at"):
+            row[key] = iso_utc(row[key])
+        return row
+
 
 def iso_utc(value: datetime | None) -> str | None:
     """ISO 8601 in UTC with a ``Z``, the form every JSON listing uses."""
