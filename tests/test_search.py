@@ -79,6 +79,12 @@ def test_english_is_a_case_insensitive_substring(filled: Archive) -> None:
     assert ids(filled, "-谷歌 -keras") == [4, 3] or ids(filled, "-谷歌 -keras") == [3]
 
 
+def test_control_characters_separate_words(filled: Archive) -> None:
+    """A NUL once ended SQLite's FTS5 string early ("unterminated string")."""
+    assert ids(filled, "闪电贷\x00") == [3]
+    assert set(ids(filled, "KERAS\x1f\x00")) == {1, 2}
+
+
 def test_operators_narrow(filled: Archive) -> None:
     assert ids(filled, "title:keras") == [1]
     assert ids(filled, "title:谷歌") == [1]

@@ -108,6 +108,9 @@ _TOKEN = re.compile(r'(-?)(?:([A-Za-z]+):)?(?:"([^"]*)"?|(\S+))')
 _OPERATORS = frozenset(("title", "author", "source", "category", "since", "until"))
 
 
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
 def parse_query(query: str | None) -> ParsedQuery:
     """Read a search query (see the module docstring); unknown ``x:`` prefixes stay words.
 
@@ -116,7 +119,9 @@ def parse_query(query: str | None) -> ParsedQuery:
     parsed = ParsedQuery()
     if not query:
         return parsed
-    for match in _TOKEN.finditer(query):
+    # Control characters are in no archived text (the normalizers drop them) and end an FTS5
+    # string early (a NUL is "unterminated string"): they separate words, as spaces do.
+    for match in _TOKEN.finditer(_CONTROL.sub(" ", query)):
         minus, operator, quoted, word = match.groups()
         value = quoted if quoted is not None else word or ""
         negated = bool(minus)
