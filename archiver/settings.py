@@ -37,6 +37,13 @@ ARCHIVER_TRACKING_PARAMS: list[str] = []
 """Extra query parameters to strip from article URLs, beside the built-in list in
 ``archiver.normalize.urls.DEFAULT_TRACKING_PARAMS`` (``name`` or ``prefix*``)."""
 
+ARCHIVER_STORE_BATCH = 100
+"""Articles committed together (a group commit): an article is counted, and passed on, only
+once its group is committed, so a killed crawl loses at most one group in flight."""
+
+ARCHIVER_STORE_BATCH_SECONDS = 0.2
+"""The longest an article waits for its group to fill before the group is committed."""
+
 ARCHIVER_RSSHUB_URL = os.environ.get("ARCHIVER_RSSHUB_URL", "https://rsshub.app")
 """The RSSHub instance that sources given as routes (``rsshub:/36kr/news/latest``) are
 fetched from, at each crawl: a self-hosted one (``http://127.0.0.1:1200``), with a path
