@@ -1368,6 +1368,7 @@ class Site:
                 functools.partial(_big_feed, index, per_feed),
                 last_modified=bigsite.big_feed_last_modified(index, per_feed=per_feed),
             )
+        for index in range(count):
             self.add_static(
                 bigsite.big_summary_feed_path(index),
                 "big",
