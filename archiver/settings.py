@@ -41,7 +41,7 @@ ARCHIVER_STORE_BATCH = 100
 """Articles committed together (a group commit): an article is counted, and passed on, only
 once its group is committed, so a killed crawl loses at most one group in flight."""
 
-ARCHIVER_STORE_BATCH_SECONDS = 0.2
+ARCHIVER_STORE_BATCH_SECONDS = 0.5
 """The longest an article waits for its group to fill before the group is committed."""
 
 ARCHIVER_RSSHUB_URL = os.environ.get("ARCHIVER_RSSHUB_URL", "https://rsshub.app")

@@ -39,7 +39,7 @@ class StorePipeline:
     """
 
     BATCH = 100
-    BATCH_SECONDS = 0.2
+    BATCH_SECONDS = 0.5
 
     def __init__(self, *, crawler: Crawler) -> None:
         self.crawler = crawler

@@ -136,10 +136,11 @@ def by_identity(
     for source_id, guid in keys:
         guids.setdefault(source_id, []).append(guid)
     found: dict[tuple[int, str], StoredArticle] = {}
+    connection = session.connection()  # Core: none of the ORM's per-statement work
     for source_id, names in guids.items():
         for part in chunks(names):
             statement = _stored().where(Article.source_id == source_id, Article.guid.in_(part))
-            for row in session.execute(statement):
+            for row in connection.execute(statement):
                 stored = StoredArticle(*row)
                 found[(stored.source_id, stored.guid)] = stored
     return found
@@ -148,8 +149,9 @@ def by_identity(
 def by_canonical_url(session: Session, urls: Sequence[str]) -> dict[str, StoredArticle]:
     """The articles with these canonical URLs (unique), by URL."""
     found: dict[str, StoredArticle] = {}
+    connection = session.connection()
     for part in chunks(list(urls)):
-        for row in session.execute(_stored().where(Article.canonical_url.in_(part))):
+        for row in connection.execute(_stored().where(Article.canonical_url.in_(part))):
             stored = StoredArticle(*row)
             found[stored.canonical_url or ""] = stored
     return found
@@ -211,7 +213,10 @@ def store_known_outcomes(
         new.append(index)
     if unchanged:
         for part in chunks(unchanged):
-            session.execute(update(Article).where(Article.id.in_(part)).values(last_seen=now))
+            table: Any = Article.__table__
+            session.connection().execute(
+                update(table).where(table.c.id.in_(part)).values(last_seen=now)
+            )
         save_images(session, unchanged_images, ids=False)
     if new:
         results.update(_insert_new(session, terms, entries, digests, new, now))
