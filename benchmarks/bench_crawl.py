@@ -156,8 +156,12 @@ def archiver_crawl(urls: list[str], workdir: Path, *extra: str) -> list[str]:
     return archiver_command(workdir, "crawl", *urls, *extra, *settings)
 
 
-def scrapy_program(mode: str, urls: list[str]) -> list[str]:
-    return [sys.executable, "-c", SCRAPY_PROGRAM, mode, json.dumps(SAME_SETTINGS), *urls]
+def scrapy_program(mode: str, urls: list[str], tmp: Path) -> list[str]:
+    # A file, not -c: Scrapy reads a generator callback's source (to warn about a return
+    # value), and a callback without one fails, so no image or page would be fetched.
+    program = tmp / "scrapy_program.py"
+    program.write_text(SCRAPY_PROGRAM, "utf-8")
+    return [sys.executable, str(program), mode, json.dumps(SAME_SETTINGS), *urls]
 
 
 def summary(runs: list[dict[str, float]], articles: int) -> dict[str, Any]:
@@ -228,7 +232,7 @@ def run_comparisons(options: argparse.Namespace, tmp: Path) -> dict[str, Any]:
             recrawls.append(measure(archiver_command(workdir, "run", "--all", *P1_FLAGS)))
             return first
 
-        ours, theirs = alternate(runs, p1, lambda run: measure(scrapy_program("images", full)))
+        ours, theirs = alternate(runs, p1, lambda run: measure(scrapy_program("images", full, tmp)))
         report["p1"] = compare("P1 full-content feeds + images", articles, ours, theirs)
         recrawl, first = summary(recrawls, articles), summary(firsts, articles)
         report["recrawl"] = {
@@ -242,7 +246,9 @@ def run_comparisons(options: argparse.Namespace, tmp: Path) -> dict[str, Any]:
         def p2(run: int) -> dict[str, float]:
             return measure(archiver_crawl(teasers, tmp / f"p2-{run}"))
 
-        ours, theirs = alternate(runs, p2, lambda run: measure(scrapy_program("pages", teasers)))
+        ours, theirs = alternate(
+            runs, p2, lambda run: measure(scrapy_program("pages", teasers, tmp))
+        )
         report["p2"] = compare("P2 teaser feeds, pages extracted + images", articles, ours, theirs)
     if options.memory:
         report["memory"] = {}
