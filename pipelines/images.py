@@ -158,6 +158,13 @@ class ArticleImagesPipeline(FilesPipeline):
 
     # -- which images ------------------------------------------------------------------------------
 
+    async def process_item(self, item: Any) -> Any:  # type: ignore[override]  # Scrapy >= 2.14 calls it spider-less
+        """What the archive holds of the item's images is read in one query, then each
+        image is fetched or not as :meth:`media_to_download` says."""
+        if isinstance(item, ArticleItem):
+            await self.known_images.look_up(pending_urls(article_images(item)))
+        return await super().process_item(item)
+
     def get_media_requests(self, item: Any, info: MediaPipeline.SpiderInfo) -> list[Request]:
         """One request per distinct image URL of the item (``item.images`` is filled here)."""
         if not isinstance(item, ArticleItem):

@@ -19,7 +19,7 @@ from archiver.media.referers import host_key, strategy_order
 from archiver.media.retries import RetryPolicy
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
+    from collections.abc import Callable, Sequence
 
     from scrapy.pipelines.files import FilesStoreProtocol
     from scrapy.pipelines.media import MediaPipeline
@@ -47,6 +47,10 @@ class ArchivedImages(Protocol):
     def known(self, url: str) -> ImageRef | None:
         """The image archived from ``url`` (status ``cached``), or its recorded failure
         (``failed``, with ``error``, ``failures`` and ``last_attempt``); None if never tried."""
+
+    def known_many(self, urls: Sequence[str]) -> dict[str, ImageRef]:
+        """What :meth:`known` tells of each of ``urls``, in one query; URLs never tried are
+        left out."""
 
 
 class HostPolicyBook(Protocol):
@@ -99,6 +103,9 @@ class KnownImages:
         """What the archive recorded of the images that failed before, by URL."""
         self.attempted: dict[str, datetime] = {}
         """When each image was last asked for in this crawl, by URL."""
+        self.looked_up: dict[str, ImageRef | None] = {}
+        """What the archive said of each image URL this crawl asked it about (None: never
+        tried), read an article at a time (:meth:`look_up`)."""
         self.remembered_since = time.monotonic()
         """When the crawl's memory was last cleared (``time.monotonic()``)."""
         self._policies_loaded = False
@@ -125,12 +132,31 @@ class KnownImages:
             await run_in_thread(self.archive.close)
             self.archive = None
 
+    async def look_up(self, urls: Sequence[str]) -> None:
+        """Ask the archive, in one query, what it holds of those of ``urls`` (an article's
+        images) not asked about yet in this crawl; :meth:`known_image` then answers from
+        memory."""
+        if self.archive is None:
+            return
+        wanted = [url for url in dict.fromkeys(urls) if url not in self.looked_up]
+        if not wanted:
+            return
+        found = await self.ask(self.archive.images.known_many, wanted)
+        if found is None:
+            return  # the archive cannot be read: known_image asks (and fails) per image
+        for url in wanted:
+            self.looked_up[url] = found.get(url)
+
     async def known_image(self, url: str) -> ImageRef | None:
-        """What the archive holds of ``url`` (see :meth:`ArchivedImages.known`); a
-        recorded failure is also kept in :attr:`failed_before`."""
+        """What the archive holds of ``url`` (see :meth:`ArchivedImages.known`), from
+        what :meth:`look_up` read when it can; a recorded failure is also kept in
+        :attr:`failed_before`."""
         if self.archive is None:
             return None
-        known = await self.ask(self.archive.images.known, url)
+        if url in self.looked_up:
+            known = self.looked_up[url]
+        else:
+            known = await self.ask(self.archive.images.known, url)
         if known is not None and known.status == "failed":
             self.failed_before[url] = known
         return known
@@ -282,6 +308,7 @@ class KnownImages:
         info.downloaded.clear()
         for cache in (self.stored, self.delivered, self.failed_before, self.attempted):
             cache.clear()
+        self.looked_up.clear()
 
     async def ask(self, method: Callable[..., _T], *args: Any) -> _T | None:
         """Call an archive method in a thread; a database error is logged, never raised."""

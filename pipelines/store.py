@@ -1,4 +1,4 @@
-"""The store pipeline: archives each article as it arrives and records the crawl run."""
+"""The store pipeline: archives articles in group commits and records the crawl run."""
 
 from __future__ import annotations
 
@@ -27,14 +27,28 @@ T = TypeVar("T")
 class StorePipeline:
     """Write every article to the archive before the crawl moves on, off the reactor thread.
 
-    Each article is committed on its own, so a crash loses at most the items in flight and
-    the next crawl fills them in. A write that fails is logged and counted, never fatal.
-    At the end, one ``crawl_runs`` row records the run with per-source outcomes; its id is
-    in the crawl's stats as ``archiver/run_id``.
+    Articles are committed in groups (``archive.articles.store_many``): an article waits
+    until its group is committed, at ``ARCHIVER_STORE_BATCH`` articles or
+    ``ARCHIVER_STORE_BATCH_SECONDS`` after the group's first, whichever comes first, and
+    only then is it counted and passed on. So nothing is acknowledged before it is
+    committed, and a crash loses at most the items in flight (those of the group being
+    filled), which the next crawl fills in. A write that fails is logged and counted, never
+    fatal; a group that fails is written again one article at a time, so one bad article
+    costs only itself. At the end, one ``crawl_runs`` row records the run with per-source
+    outcomes; its id is in the crawl's stats as ``archiver/run_id``.
     """
+
+    BATCH = 100
+    BATCH_SECONDS = 0.5
 
     def __init__(self, *, crawler: Crawler) -> None:
         self.crawler = crawler
+        settings = crawler.settings
+        self.batch_size = max(1, settings.getint("ARCHIVER_STORE_BATCH", self.BATCH))
+        self.batch_seconds = settings.getfloat("ARCHIVER_STORE_BATCH_SECONDS", self.BATCH_SECONDS)
+        self._group: list[tuple[tuple[ArticleItem, int, str], asyncio.Future[Any]]] = []
+        self._group_timer: asyncio.TimerHandle | None = None
+        self._commits: set[asyncio.Future[None]] = set()
         self.archive: Archive | None = None
         self.run_id: int | None = None
         self.counts: Counter[str] = Counter()
@@ -91,9 +105,9 @@ class StorePipeline:
         source_counts = self.per_source.setdefault(item.source_url, Counter())
         try:
             source = await self._source(item)
-            result = await self._call(
-                self.archive.articles.store, item, source.id, item.key or item.url
-            )
+            result = await self._store(item, source.id, item.key or item.url)
+            if isinstance(result, Exception):
+                raise result
         except ArchiverError as exc:
             logger.error("Cannot archive %s: %s", item.url, exc)
             outcome = "failed"
@@ -102,8 +116,6 @@ class StorePipeline:
             outcome = "failed"
         else:
             outcome = result.outcome
-            if outcome != "unchanged":
-                await self._link_copies(item, result.article_id)
         self.counts[outcome] += 1
         source_counts[outcome] += 1
         if item.page is not None:
@@ -122,20 +134,71 @@ class StorePipeline:
                 self.counts["bytes"] += image.size or 0
         return item
 
-    async def _link_copies(self, item: ArticleItem, article_id: int) -> None:
-        """Link the committed article with its copies from other sources (a story).
+    async def _link_copies(self, article_ids: list[int]) -> None:
+        """Link a committed group's new and changed articles with their copies (stories).
 
-        A step of its own after the article's commit: a failure here costs the link, never
-        the article, and a later ``archiver stories rebuild`` makes it."""
+        A step of its own after the group's commit: a failure here costs the links, never
+        the articles, and a later ``archiver stories rebuild`` makes them."""
         assert self.archive is not None
-        try:
-            story_id = await self._call(self.archive.stories.link, [article_id])
-        except Exception:  # the article is archived; only its link to its copies is missing
-            logger.exception("Cannot link %s with its copies", item.url)
-            self.crawler.stats.inc_value("archiver/stories/failed")
+        if not article_ids:
             return
-        if story_id.get(article_id) is not None:
-            self.crawler.stats.inc_value("archiver/stories/linked")
+        try:
+            story_ids = await self._call(self.archive.stories.link, article_ids)
+        except Exception:  # the articles are archived; only their links to copies are missing
+            logger.exception("Cannot link %d articles with their copies", len(article_ids))
+            self.crawler.stats.inc_value("archiver/stories/failed", len(article_ids))
+            return
+        linked = sum(story_ids.get(article_id) is not None for article_id in article_ids)
+        self.crawler.stats.inc_value("archiver/stories/linked", linked)
+
+    async def _store(self, item: ArticleItem, source_id: int, identity: str) -> Any:
+        """Add *item* to the group being filled and wait until the group is committed: its
+        ``StoreResult``, or the exception that storing it met."""
+        loop = asyncio.get_running_loop()
+        done: asyncio.Future[Any] = loop.create_future()
+        self._group.append(((item, source_id, identity), done))
+        if len(self._group) >= self.batch_size:
+            self._commit_group()
+        elif self._group_timer is None:
+            self._group_timer = loop.call_later(self.batch_seconds, self._commit_group)
+        return await done
+
+    def _commit_group(self) -> None:
+        """Commit the group being filled, in the writer threads; a new group starts."""
+        if self._group_timer is not None:
+            self._group_timer.cancel()
+            self._group_timer = None
+        group, self._group = self._group, []
+        if group:
+            task = asyncio.ensure_future(self._write_group(group))
+            self._commits.add(task)
+            task.add_done_callback(self._commits.discard)
+
+    async def _write_group(
+        self, group: list[tuple[tuple[ArticleItem, int, str], asyncio.Future[Any]]]
+    ) -> None:
+        assert self.archive is not None
+        results: list[Any]
+        try:
+            results = await self._call(self.archive.articles.store_many, [e for e, _ in group])
+        except Exception as exc:  # store_many returns failures; this is the unforeseen
+            results = [exc] * len(group)
+        await self._link_copies(
+            [
+                result.article_id
+                for result in results
+                if not isinstance(result, Exception) and result.outcome != "unchanged"
+            ]
+        )
+        for (_, done), result in zip(group, results, strict=True):
+            if not done.done():
+                done.set_result(result)
+
+    async def _drain(self) -> None:
+        """Commit what is waiting (the crawl is ending), and wait for every group."""
+        self._commit_group()
+        while self._commits:
+            await asyncio.gather(*list(self._commits), return_exceptions=True)
 
     async def _source(self, item: ArticleItem) -> SourceRecord:
         """The source row for *item*, created on its first article."""
@@ -161,6 +224,7 @@ class StorePipeline:
         if self.archive is None or self.run_id is None:
             return
         try:
+            await self._drain()
             await self._record_run(reason)
         finally:
             if self._executor is not None:
@@ -378,6 +442,7 @@ class WorkerStorePipeline(StorePipeline):
         if self.archive is None:
             return
         try:
+            await self._drain()
             for url in list(self.outcomes):  # every item is through: settle what is left
                 self.waiting.pop(url, None)
                 await self._settle(url)

@@ -19,6 +19,7 @@ from sqlalchemy.sql.elements import ColumnElement
 from archiver.errors import DatabaseError, NotFoundError
 from archiver.items import ArticleItem
 from archiver.normalize.article import content_hash
+from archiver.storage.batch import Entry, fill_article, is_another_version, store_known_outcomes
 from archiver.storage.db import first_line
 from archiver.storage.images import image_listing, link_images, save_images
 from archiver.storage.models import (
@@ -75,6 +76,35 @@ class Articles:
                 if attempt:
                     raise DatabaseError(f"cannot store {item.url}: {first_line(exc)}") from exc
         raise AssertionError("unreachable")
+
+    def store_many(self, entries: Sequence[Entry]) -> list[StoreResult | Exception]:
+        """Archive many ``(item, source_id, identity)`` in one transaction (a group commit),
+        each as :meth:`store` would, in order: results by index, nothing committed before
+        all are. A batch that fails (a concurrent writer, one article the database refuses)
+        is stored again one article per transaction, so it costs only the articles that
+        fail on their own: their place in the result holds the exception."""
+        try:
+            digests = [item.content_hash or content_hash(item) for item, _, _ in entries]
+            with self.session() as session:
+                known = store_known_outcomes(session, self.terms, entries, digests)
+                results: list[StoreResult | Exception] = []
+                for index, (item, source_id, identity) in enumerate(entries):
+                    result = known.get(index) or write_article(
+                        session, self.terms, item, source_id, identity, digests[index]
+                    )
+                    results.append(result)
+                return results
+        except Exception:
+            self.terms.forget()  # ids learnt in a rolled-back transaction are void
+        return [self._store_one(item, source_id, identity) for item, source_id, identity in entries]
+
+    def _store_one(
+        self, item: ArticleItem, source_id: int, identity: str
+    ) -> StoreResult | Exception:
+        try:
+            return self.store(item, source_id, identity)
+        except Exception as exc:  # one article's failure is its own, returned in its place
+            return exc
 
     def get(self, ident: str | int) -> dict[str, Any]:
         """One article, by id or by URL (its link or canonical URL), with everything known."""
@@ -320,7 +350,7 @@ def write_article(
     else:
         article = existing
         article.last_seen = now
-        if not _changed(article, item, digest) and not (
+        if not is_another_version(article.content_hash, article.entry_hash, item, digest) and not (
             reparsed and _normalized_differ(article, item)
         ):
             # Its images (and page) were fetched again if they had failed: record how.
@@ -354,15 +384,6 @@ def write_article(
     return StoreResult(article.id, outcome)
 
 
-def _changed(article: Article, item: ArticleItem, digest: str) -> bool:
-    """Whether *item* is another version of the archived *article*: its archived content
-    changed when a page was merged into it this time, else its feed entry changed (so an
-    entry whose page was merged before is not undone by a crawl that kept the page)."""
-    if (item.content_source or "").startswith("page:") and item.page is not None:
-        return article.content_hash != digest
-    return (article.entry_hash or article.content_hash) != (item.entry_hash or digest)
-
-
 _NORMALIZED = (
     "url",
     "title",
@@ -382,48 +403,6 @@ _NORMALIZED = (
 
 def _normalized_differ(article: Article, item: ArticleItem) -> bool:
     return any(getattr(article, name) != getattr(item, name) for name in _NORMALIZED)
-
-
-def fill_article(article: Article, item: ArticleItem, digest: str) -> None:
-    """Set *article*'s columns (or the attributes of anything standing in for one) from
-    *item*, with *digest* as its content hash; identity, canonical URL and times aside."""
-    article.guid_raw = item.guid
-    article.url = item.url
-    article.title = item.title
-    article.title_raw = item.title_raw
-    article.authors = list(item.authors)
-    article.authors_raw = list(item.authors_raw)
-    article.published = item.published
-    article.published_raw = item.published_raw
-    article.updated = item.updated
-    article.updated_raw = item.updated_raw
-    article.timezone_rule = item.timezone_rule
-    article.summary = item.summary
-    article.summary_html = item.summary_html
-    article.content_html = item.content_html
-    article.content_text = item.content_text
-    article.headimg = item.headimg
-    article.thumbnail = item.thumbnail
-    article.language = item.language
-    article.language_raw = item.language_raw
-    article.origin = item.origin
-    article.origin_url = item.origin_url
-    article.content_hash = digest
-    article.entry_hash = item.entry_hash or digest
-    article.content_source = item.content_source or ("feed" if item.content_html else None)
-    article.provenance = dict(item.provenance) or None
-    article.raw = {
-        "categories": list(item.categories_raw),
-        "media": [vars(m) for m in item.media],
-        "feed_title": item.feed_title,
-        "feed_link": item.feed_link,
-        "parse_errors": list(item.parse_errors),
-        "base_url": item.base_url,
-        "date_flags": list(item.date_flags),
-        "content_text": item.content_text_raw,
-        **({"feed_content_html": item.feed_content_html} if item.feed_content_html else {}),
-        **({"page_metadata": dict(item.page_metadata)} if item.page_metadata else {}),
-    }
 
 
 def _find_article(session: Session, ident: str | int) -> Article:

@@ -13,7 +13,8 @@ from sqlalchemy.orm import Session
 
 from archiver.items import ArticleItem
 from archiver.normalize.article import content_hash
-from archiver.storage.articles import fill_article, write_article
+from archiver.storage.articles import write_article
+from archiver.storage.batch import fill_article
 from archiver.storage.images import link_images_in_bulk
 from archiver.storage.models import Article, ArticleCategory, ArticleTag, Base, Category, Tag
 from archiver.storage.records import StoreResult

@@ -6,8 +6,9 @@ import functools
 import json
 import logging
 import os
+import re
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Any
@@ -144,12 +145,45 @@ def head_revision() -> str | None:
     return script.get_current_head()
 
 
+_REVISION = re.compile(r"^(down_revision|revision)(?:\s*:[^=]*)?=\s*(.*?)\s*$", re.MULTILINE)
+
+
+def _declared_head() -> str | None:
+    """The head revision read from the migration files' ``revision`` and ``down_revision``
+    lines without Alembic (whose import and script loading cost a crawl about a second of
+    start-up); None whenever the files say anything but one plain chain, and Alembic
+    decides."""
+    names: dict[str, str | None] = {}
+    for path in (MIGRATIONS_DIR / "versions").glob("*.py"):
+        found = dict(_REVISION.findall(path.read_text("utf-8")))
+        revision, down = found.get("revision", ""), found.get("down_revision", "")
+        if not re.fullmatch(r"[\"'][\w.-]+[\"']", revision):
+            return None
+        if down != "None" and not re.fullmatch(r"[\"'][\w.-]+[\"']", down):
+            return None  # a merge (a tuple) or anything else: Alembic reads it
+        names[revision[1:-1]] = None if down == "None" else down[1:-1]
+    heads = set(names) - set(names.values())
+    return heads.pop() if len(heads) == 1 else None
+
+
+def _recorded_revision(engine: Engine) -> str | None:
+    """What ``alembic_version`` says, read with plain SQL; None when it cannot say."""
+    with engine.connect() as connection:
+        if not inspect(connection).has_table("alembic_version"):
+            return None
+        rows = connection.execute(text("SELECT version_num FROM alembic_version")).all()
+    return str(rows[0][0]) if len(rows) == 1 else None
+
+
 def ensure_schema(engine: Engine) -> None:
     """Apply pending migrations on first use, so a new archive needs no set-up step.
 
     Under a lock (:func:`migration_lock`), the revision read again inside it: of two
     processes opening a new archive at once (two crawls, a crawl and cron's ``run``), the
     first creates the schema and the second finds it made."""
+    declared = _declared_head()
+    if declared is not None and _revision(engine, _recorded_revision) == declared:
+        return  # at head: no Alembic needed
     head = head_revision()
     if _revision(engine) == head:
         return
@@ -163,9 +197,11 @@ def ensure_schema(engine: Engine) -> None:
         upgrade(engine)
 
 
-def _revision(engine: Engine) -> str | None:
+def _revision(
+    engine: Engine, read: Callable[[Engine], str | None] = current_revision
+) -> str | None:
     try:
-        return current_revision(engine)
+        return read(engine)
     except SQLAlchemyError as exc:
         raise DatabaseError(
             f"cannot open the database {_safe_url(engine)}: {first_line(exc)}"

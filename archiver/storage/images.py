@@ -25,28 +25,40 @@ class Images:
         """What the archive holds of the image at *url*: ``cached`` (downloaded before, so
         not downloaded again) or ``failed`` (with its reason, ``failures`` in a row and
         ``last_attempt``); None when it was never tried."""
+        return self.known_many([url]).get(url)
+
+    def known_many(self, urls: Sequence[str]) -> dict[str, ImageRef]:
+        """What :meth:`known` tells of each of *urls*, in one query per thousand URLs (one
+        per article, not one per image); URLs never tried are left out."""
+        found: dict[str, ImageRef] = {}
+        table: Any = Image.__table__
         with self.session() as session:
-            image = session.scalars(
-                select(Image).where(Image.url == url, Image.status.in_(("downloaded", "failed")))
-            ).first()
-            if image is None:
-                return None
-            failed = image.status == "failed"
-            return ImageRef(
-                url=image.url,
-                src=image.url,
-                position=0,
-                sha256=image.sha256,
-                path=image.path,
-                media_type=image.media_type,
-                width=image.width,
-                height=image.height,
-                size=image.size,
-                status="failed" if failed else "cached",
-                error=image.error,
-                failures=image.failures,
-                last_attempt=image.last_attempt,
-            )
+            for part in chunks(list(dict.fromkeys(urls))):
+                rows = session.execute(  # Core rows: no ORM object per image
+                    select(table).where(
+                        table.c.url.in_(part), table.c.status.in_(("downloaded", "failed"))
+                    )
+                ).mappings()
+                for image in rows:
+                    if image["url"] in found:
+                        continue
+                    failed = image["status"] == "failed"
+                    found[image["url"]] = ImageRef(
+                        url=image["url"],
+                        src=image["url"],
+                        position=0,
+                        sha256=image["sha256"],
+                        path=image["path"],
+                        media_type=image["media_type"],
+                        width=image["width"],
+                        height=image["height"],
+                        size=image["size"],
+                        status="failed" if failed else "cached",
+                        error=image["error"],
+                        failures=image["failures"],
+                        last_attempt=image["last_attempt"],
+                    )
+        return found
 
 
 # -- inside the articles' writers' transactions ---------------------------------------------

@@ -197,6 +197,45 @@ def big_feed(index: int, *, base: str, per_feed: int = BIG_PER_FEED) -> tuple[st
     return CONTENT_TYPES[kind], text.encode("utf-8")
 
 
+def big_summary_feed_path(index: int) -> str:
+    return f"/big/summary/feed-{index:02d}.xml"
+
+
+def big_summary_feed_paths(feeds: int = BIG_FEEDS) -> list[str]:
+    return [big_summary_feed_path(index) for index in range(feeds)]
+
+
+def big_summary_feed(index: int, *, base: str, per_feed: int = BIG_PER_FEED) -> bytes:
+    """RSS 2.0 of feed ``index``'s articles with teasers only (the start of the first
+    paragraph, cut off with "…"): the whole articles are on their pages."""
+    articles = big_articles(index, base=base, per_feed=per_feed)
+    entries = []
+    for article in articles:
+        first = article.content.split("\n", 1)[0].removeprefix("<p>").removesuffix("</p>")
+        entries.append(
+            Entry(
+                title=article.title,
+                link=article.url,
+                guid=article.url,
+                authors=[Person(article.author)],
+                categories=list(article.categories),
+                published=format_datetime(article.published),
+                summary=f"<p>{first[:60]}…</p>",
+            )
+        )
+    newest = articles[0].published if articles else _EPOCH
+    feed = Feed(
+        title=f"Big site teasers {index:02d} 大站点摘要",
+        link=f"{base}/big/",
+        description=f"Teasers of generated feed {index} of the mock site's big site.",
+        self_url=f"{base}{big_summary_feed_path(index)}",
+        language="zh-cn",
+        updated=format_datetime(newest),
+        entries=entries,
+    )
+    return rss2(feed).encode("utf-8")
+
+
 def big_feed_last_modified(index: int, *, per_feed: int = BIG_PER_FEED) -> datetime:
     """The ``Last-Modified`` of feed ``index``: its newest article's date, in UTC."""
     if per_feed == 0:

@@ -169,6 +169,10 @@ def _big_feed(index: int, per_feed: int, base: str) -> bytes:
     return bigsite.big_feed(index, base=base, per_feed=per_feed)[1]
 
 
+def _big_summary_feed(index: int, per_feed: int, base: str) -> bytes:
+    return bigsite.big_summary_feed(index, base=base, per_feed=per_feed)
+
+
 class Site:
     """The route table for one base URL and set of options."""
 
@@ -1381,6 +1385,15 @@ class Site:
                 f"Big site feed {index} ({names[kind]}), {per_feed} articles.",
                 bigsite.CONTENT_TYPES[kind],
                 functools.partial(_big_feed, index, per_feed),
+                last_modified=bigsite.big_feed_last_modified(index, per_feed=per_feed),
+            )
+        for index in range(count):
+            self.add_static(
+                bigsite.big_summary_feed_path(index),
+                "big",
+                f"Teasers of big site feed {index} (RSS 2.0), {per_feed} articles on their pages.",
+                bigsite.CONTENT_TYPES["xml"],
+                functools.partial(_big_summary_feed, index, per_feed),
                 last_modified=bigsite.big_feed_last_modified(index, per_feed=per_feed),
             )
         self.add_static(
