@@ -246,6 +246,9 @@ CRAWLING = {"crawl", "run", "worker"}
 """Verbs that would start a crawl in this process when their arguments are good: given one
 bad option value always (a reactor cannot start twice in a process)."""
 
+SERVING = {"serve"}
+"""Verbs that would serve until stopped when their arguments are good: given a bad port."""
+
 
 @st.composite
 def arguments(draw: st.DrawFn) -> list[str]:
@@ -262,6 +265,9 @@ def arguments(draw: st.DrawFn) -> list[str]:
         tokens.append("not-a-" + draw(st.text(alphabet="abc", max_size=3)))  # never valid
         if path[0] != "worker":
             tokens.insert(0, "--full-text=sometimes")
+    if path[0] in SERVING:
+        tokens[:0] = ["--port", "not-a-port"]
+        tokens += ["--port", "not-a-port"]
     return [*path, *tokens]
 
 
