@@ -136,11 +136,7 @@ def stats(ctx: Context, fmt: str) -> None:
     """
     archive = ctx.archive()
     try:
-        counts = {
-            **archive.stats.totals(),
-            **archive.captures.totals(),
-            **archive.stats.breakdown(),
-        }
+        counts = archive.counts()
     finally:
         archive.close()
     if fmt == "json":

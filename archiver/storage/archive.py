@@ -69,6 +69,10 @@ class Archive:
         """The database URL, its password hidden."""
         return self.engine.url.render_as_string(hide_password=True)
 
+    def counts(self) -> dict[str, Any]:
+        """``archiver stats --format json``: the totals, the captures' and the breakdowns."""
+        return {**self.stats.totals(), **self.captures.totals(), **self.stats.breakdown()}
+
     def close(self) -> None:
         """Release the connections."""
         self.engine.dispose()

@@ -32,6 +32,7 @@ from archiver.storage.models import (
 from archiver.storage.records import SearchFilters, iso_utc
 from archiver.storage.search import MAX_RANKED, apply_filters, snippet
 from archiver.storage.sql import Transaction
+from archiver.storage.stories import story_counts
 from archiver.storage.terms import names_by_article
 
 FACET_WINDOW = 1_000
@@ -123,9 +124,11 @@ class Browse:
             rows = rows[:limit]
             ids = [row[0].id for row in rows]
             categories = names_by_article(session, ids, Category, ArticleCategory)
+            stories = story_counts(session, ids)
             found = []
             for article, score in rows:
                 listing = _listing(article, categories.get(article.id, []))
+                listing["story"], listing["copies"] = stories.get(article.id, (None, 1))
                 listing["score"] = None if score is None else round(float(score), 4)
                 listing["snippet"] = (
                     snippet(article.content_text or article.title, planned.parsed.terms)

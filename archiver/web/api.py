@@ -185,5 +185,4 @@ def api_runs(request: Request, limit: Annotated[int, Query(ge=1, le=1000)] = 20)
     summary="Counts over the archive, as `archiver stats --format json`",
 )
 def api_stats(request: Request) -> JSONResponse:
-    stats = reader_of(request).archive.stats
-    return JSONResponse({**stats.totals(), **stats.breakdown()})
+    return JSONResponse(reader_of(request).archive.counts())
