@@ -590,8 +590,10 @@ def test_a_worker_with_a_bad_rsshub_instance_does_not_start(db_url: str, redis_u
         "--db", db_url, "worker", "--redis", redis_url, env={"ARCHIVER_RSSHUB_URL": "nope"}
     )  # fmt: skip
     assert result.returncode == 2
-    assert result.stderr.strip().splitlines()[-1].startswith(
-        "Error: ARCHIVER_RSSHUB_URL 'nope' is not an http(s) URL of an RSSHub instance"
+    assert (
+        result.stderr.strip()
+        .splitlines()[-1]
+        .startswith("Error: ARCHIVER_RSSHUB_URL 'nope' is not an http(s) URL of an RSSHub instance")
     )
 
 
