@@ -10,11 +10,11 @@ import pytest
 from sqlalchemy import func, select
 
 from archiver.errors import DatabaseError
-from archiver.items import ArticleItem, CaptureRecord, ImageRef
+from archiver.items import ArticleItem, ImageRef
 from archiver.storage import Archive
 from archiver.storage.models import Article, Revision
 from tests.test_storage import make_item
-from tests.test_storage_pages import WHEN, summary_entry, with_page
+from tests.test_storage_pages import WHEN, page_capture, summary_entry, with_page
 
 FEED = "https://example.com/feed.xml"
 OTHER_FEED = "https://other.example/feed.xml"
@@ -48,16 +48,7 @@ def first_batch() -> list[ArticleItem]:
     """New articles, a page with its capture, failed and downloaded images, and the cases
     the batch cannot tell from one read: a second entry of one article, another feed's
     copy, and two entries of one feed pointing at one page."""
-    capture = CaptureRecord(
-        url="https://example.com/a/1",
-        fetched_at=WHEN,
-        status=200,
-        content_type="text/html",
-        payload_digest="sha1:ABC",
-        warc_file="x.warc.gz",
-        offset=123,
-        length=456,
-    )
+    capture = page_capture()
     paged = with_page(summary_entry(), url="https://example.com/a/1", etag='"v1"', capture=capture)
     paged.images = [image(1), image(2, "failed", last_attempt=WHEN, failures=1)]
     changed = make_item(2, title="Title 2, corrected", content_html="<p>Body 2, corrected</p>")

@@ -32,8 +32,9 @@ def with_page(item: ArticleItem, status: str = "fetched", **fields: object) -> A
     return item
 
 
-def test_a_merged_page_is_stored_with_where_it_came_from(archive: Archive) -> None:
-    capture = CaptureRecord(
+def page_capture() -> CaptureRecord:
+    """The capture of the page at ``https://example.com/a/1``, as the crawl indexes it."""
+    return CaptureRecord(
         url="https://example.com/a/1",
         fetched_at=WHEN,
         status=200,
@@ -43,6 +44,10 @@ def test_a_merged_page_is_stored_with_where_it_came_from(archive: Archive) -> No
         offset=123,
         length=456,
     )
+
+
+def test_a_merged_page_is_stored_with_where_it_came_from(archive: Archive) -> None:
+    capture = page_capture()
     item = with_page(summary_entry(), url="https://example.com/a/1", etag='"v1"', capture=capture)
     assert store(archive, item) == "new"
     shown = archive.articles.get("https://example.com/a/1")
