@@ -17,7 +17,7 @@ from typing import Any, cast
 
 from sqlalchemy import bindparam, delete, func, insert, or_, select, update
 from sqlalchemy.orm import Session
-from sqlalchemy.sql.elements import BindParameter
+from sqlalchemy.sql.elements import BindParameter, ColumnElement
 
 from archiver.errors import ConfigurationError, NotFoundError
 from archiver.storage.models import Article, Fingerprint, Source, Story, StoryOverride
@@ -143,7 +143,8 @@ class Stories:
             raise ConfigurationError("merge takes two different articles")
         with self.session() as session:
             first, second = _article(session, first_id), _article(session, second_id)
-            firsts, seconds = _component(session, first), _component(session, second)
+            firsts = _component(session, first.id, first.story_id)
+            seconds = _component(session, second.id, second.story_id)
             session.execute(
                 delete(StoryOverride).where(
                     StoryOverride.kind == "apart",
@@ -154,7 +155,7 @@ class Stories:
                 )
             )
             _remember(session, first_id, second_id, "together")
-            story_id = _join(session, first, second)
+            story_id = _join(session, (first.id, first.story_id), (second.id, second.story_id))
             return story_detail(session, story_id) or {}
 
     def get(self, story_id: int) -> dict[str, Any]:
@@ -244,6 +245,7 @@ def link_articles(session: Session, article_ids: Sequence[int]) -> None:
             _CANDIDATE_TEXTS, {"ids": list(part)}
         ):
             texts[other_id] = shingles(other_text or other_summary)
+    overrides: bool | None = None  # whether any apart override exists, asked once if needed
     for article_id, hashes, _ in linked:
         copies = [
             other_id
@@ -251,7 +253,9 @@ def link_articles(session: Session, article_ids: Sequence[int]) -> None:
             if other_id in texts and are_copies(hashes, texts[other_id])
         ]
         if copies:
-            _join_copies(session, article_id, copies)
+            if overrides is None:
+                overrides = _has_apart(session)
+            _join_copies(session, article_id, copies, overrides)
     if changed:
         _obey_together(session, changed)
 
@@ -277,16 +281,25 @@ def _candidates(
     return found
 
 
-def _join_copies(session: Session, article_id: int, copies: Sequence[int]) -> None:
-    """Join the article's story with each of its copies', but across an ``apart`` override."""
-    article = session.get_one(Article, article_id)
+def _join_copies(session: Session, article_id: int, copies: Sequence[int], overrides: bool) -> None:
+    """Join the article's story with each of its copies', but across an ``apart`` override.
+
+    The stories of the article and its copies are read in one statement and followed here as
+    they merge; components are read only when the archive has ``apart`` overrides at all
+    (*overrides*)."""
+    stories: dict[int, int | None] = dict(_story_ids(session, [article_id, *copies]))
     for other_id in copies:
-        other = session.get_one(Article, other_id)
-        if article.story_id is not None and article.story_id == other.story_id:
+        mine, theirs = stories.get(article_id), stories.get(other_id)
+        if mine is not None and mine == theirs:
             continue
-        if _kept_apart(session, _component(session, article), _component(session, other)):
+        if overrides and _kept_apart(
+            session, _component(session, article_id, mine), _component(session, other_id, theirs)
+        ):
             continue
-        _join(session, article, other)
+        joined = _join(session, (article_id, mine), (other_id, theirs))
+        merged = {mine, theirs} - {None}
+        stories = {known: joined if story in merged else story for known, story in stories.items()}
+        stories[article_id] = stories[other_id] = joined
 
 
 def story_detail(session: Session, story_id: int | None) -> dict[str, Any] | None:
@@ -295,7 +308,7 @@ def story_detail(session: Session, story_id: int | None) -> dict[str, Any] | Non
     ``title``. None when there is no such story."""
     if story_id is None:
         return None
-    story = session.get(Story, story_id)
+    story = session.execute(select(Story.id, Story.origin_id).where(Story.id == story_id)).first()
     if story is None:
         return None
     rows = session.execute(
@@ -379,9 +392,15 @@ def _members(session: Session, story_id: int) -> list[int]:
     )
 
 
-def _component(session: Session, article: Article) -> list[int]:
-    """The article and the other copies of its story."""
-    return [article.id] if article.story_id is None else _members(session, article.story_id)
+def _component(session: Session, article_id: int, story_id: int | None) -> list[int]:
+    """The article and the other copies of its story (*story_id*, its story)."""
+    return [article_id] if story_id is None else _members(session, story_id)
+
+
+def _has_apart(session: Session) -> bool:
+    """Whether the archive holds any ``apart`` override (most hold none)."""
+    found = select(StoryOverride.id).where(StoryOverride.kind == "apart").limit(1)
+    return session.scalar(found) is not None
 
 
 def _kept_apart(session: Session, first: Sequence[int], second: Sequence[int]) -> bool:
@@ -396,67 +415,68 @@ def _kept_apart(session: Session, first: Sequence[int], second: Sequence[int]) -
     return session.scalar(pairs.limit(1)) is not None
 
 
-def _join(session: Session, first: Article, second: Article) -> int:
-    """One story of the two articles' stories (the older story id stays); its id."""
-    now = datetime.now(UTC)
-    if first.story_id is None and second.story_id is None:
-        story = Story(updated_at=now)
-        session.add(story)
-        session.flush()
-        first.story_id = second.story_id = story.id
-        session.flush()
-        _settle(session, story.id)
-        return story.id
-    if first.story_id is None or second.story_id is None:
-        story_id = first.story_id or second.story_id
-        assert story_id is not None
-        first.story_id = second.story_id = story_id
-        session.flush()
-        _settle(session, story_id)
-        return story_id
-    keep, gone = sorted((first.story_id, second.story_id))
-    if keep != gone:
-        session.execute(
-            update(Article)
-            .where(Article.story_id == gone)
-            .values(story_id=keep)
-            .execution_options(synchronize_session="fetch")
+def _join(session: Session, first: tuple[int, int | None], second: tuple[int, int | None]) -> int:
+    """One story of two articles' stories, each given as (article id, its story id or None);
+    the older story id stays. Returns it."""
+    (first_id, first_story), (second_id, second_story) = first, second
+    if first_story is None and second_story is None:
+        story_id = (
+            session.connection()
+            .execute(insert(Story).values(updated_at=datetime.now(UTC)).returning(Story.id))
+            .scalar_one()
         )
-        session.execute(delete(Story).where(Story.id == gone))
-    _settle(session, keep)
-    return keep
+        _move(session, Article.id.in_([first_id, second_id]), story_id)
+    elif first_story is None or second_story is None:
+        story_id = first_story or second_story or 0
+        _move(session, Article.id.in_([first_id, second_id]), story_id)
+    else:
+        story_id, gone = sorted((first_story, second_story))
+        if story_id != gone:
+            _move(session, Article.story_id == gone, story_id)
+            session.connection().execute(delete(Story).where(Story.id == gone))
+    _settle(session, story_id)
+    return story_id
+
+
+def _move(session: Session, which: ColumnElement[bool], story_id: int | None) -> None:
+    """Put the articles *which* selects into the story *story_id* (None: into none). A Core
+    statement (the ORM's bookkeeping was most of linking's cost): articles the session has
+    loaded are not updated, so the callers read stories by columns, never by objects."""
+    session.connection().execute(update(Article).where(which).values(story_id=story_id))
 
 
 def _detach(session: Session, article_id: int, story_id: int) -> None:
     """Take the article out of its story, as if it had never been linked."""
-    session.execute(
-        update(Article)
-        .where(Article.id == article_id)
-        .values(story_id=None)
-        .execution_options(synchronize_session="fetch")
-    )
+    _move(session, Article.id == article_id, None)
     _settle(session, story_id)
 
 
 def _settle(session: Session, story_id: int) -> None:
-    """After a change of members: a story of one is no story; else choose its origin."""
+    """After a change of members: a story of one is no story; else choose its origin. Reads
+    only the columns the origin rule needs, never the members' texts."""
     session.flush()
-    members = session.scalars(select(Article).where(Article.story_id == story_id)).all()
-    story = session.get(Story, story_id)
-    if len(members) < 2:
-        for member in members:
-            member.story_id = None
-        if story is not None:
-            session.delete(story)
-        session.flush()
-        return
-    assert story is not None
     copies = [
-        Copy(m.id, m.url, m.canonical_url, m.origin_url, m.published, m.first_seen) for m in members
+        Copy(*row)
+        for row in session.connection().execute(
+            select(
+                Article.id,
+                Article.url,
+                Article.canonical_url,
+                Article.origin_url,
+                Article.published,
+                Article.first_seen,
+            ).where(Article.story_id == story_id)
+        )
     ]
-    story.origin_id = choose_origin(copies)
-    story.updated_at = datetime.now(UTC)
-    session.flush()
+    if len(copies) < 2:
+        _move(session, Article.story_id == story_id, None)
+        session.connection().execute(delete(Story).where(Story.id == story_id))
+        return
+    session.connection().execute(
+        update(Story)
+        .where(Story.id == story_id)
+        .values(origin_id=choose_origin(copies), updated_at=datetime.now(UTC))
+    )
 
 
 def _remember(session: Session, first_id: int, second_id: int, kind: str) -> None:
@@ -476,8 +496,7 @@ def _obey_together(session: Session, article_ids: Sequence[int]) -> None:
     """Join each of the articles with every article a ``together`` override pairs it with."""
     partners = session.connection().execute(_TOGETHER, {"ids": list(article_ids)}).all()
     for low, high in partners:
-        first, second = session.get(Article, low), session.get(Article, high)
-        if first is None or second is None:
-            continue
-        if first.story_id is None or first.story_id != second.story_id:
-            _join(session, first, second)
+        stories = _story_ids(session, [low, high])
+        first, second = stories.get(low), stories.get(high)
+        if first is None or first != second:
+            _join(session, (low, first), (high, second))
