@@ -16,7 +16,6 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import and_, func, literal, or_, select
-from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
 from archiver.errors import ConfigurationError, NotFoundError
@@ -31,7 +30,7 @@ from archiver.storage.models import (
 )
 from archiver.storage.records import SearchFilters, iso_utc
 from archiver.storage.search import MAX_RANKED, apply_filters, snippet
-from archiver.storage.sql import Transaction
+from archiver.storage.sql import Transaction, published_month
 from archiver.storage.stories import story_counts
 from archiver.storage.terms import names_by_article
 
@@ -251,15 +250,16 @@ class Browse:
         """Articles per month of publication (``YYYY-MM``, UTC) of every source, by source
         name: what the sources page draws."""
         with self.session() as session:
-            month = _month(session)
+            month = published_month(session)
+            names: dict[int, str] = dict(session.execute(select(Source.id, Source.name)).all())
             found: dict[str, dict[str, int]] = {}
-            for name, value, count in session.execute(
-                select(Source.name, month, func.count())
-                .join(Article, Article.source_id == Source.id)
+            for source_id, value, count in session.execute(  # the index, not the rows
+                select(Article.source_id, month, func.count())
                 .where(Article.published.is_not(None))
-                .group_by(Source.name, month)
+                .group_by(Article.source_id, month)
             ):
-                found.setdefault(name, {})[str(value)] = int(count)
+                months = found.setdefault(names[source_id], {})
+                months[str(value)] = months.get(str(value), 0) + int(count)
             return {name: dict(sorted(months.items())) for name, months in found.items()}
 
 
@@ -277,9 +277,3 @@ def _after(cursor: Cursor, score: ColumnElement[Any], ranked: bool) -> ColumnEle
     if not ranked or cursor.score is None:
         return later
     return or_(score < cursor.score, and_(score == cursor.score, later))
-
-
-def _month(session: Session) -> ColumnElement[Any]:
-    if session.get_bind().dialect.name == "postgresql":
-        return func.to_char(func.timezone("UTC", Article.published), "YYYY-MM")
-    return func.strftime("%Y-%m", Article.published)  # SQLite keeps UTC text

@@ -122,10 +122,11 @@ class Article(Base):
     __table_args__ = (
         UniqueConstraint("source_id", "guid"),
         Index("ix_articles_published", "published"),
+        Index("ix_articles_source_id_published", "source_id", "published"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    source_id: Mapped[int] = mapped_column(ForeignKey("sources.id"), index=True)
+    source_id: Mapped[int] = mapped_column(ForeignKey("sources.id"))
     guid: Mapped[str] = mapped_column(String(2048))
     """The identity within the source: the stable guid, else the canonical URL, else a hash."""
     guid_raw: Mapped[str | None] = mapped_column(Text)

@@ -6,13 +6,13 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager
 from typing import Any
 
-from sqlalchemy import Result, insert, select
+from sqlalchemy import Result, func, insert, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
-from archiver.storage.models import Base
+from archiver.storage.models import Article, Base
 
 Transaction = Callable[[], AbstractContextManager[Session]]
 """``Archive.session``: a session in a transaction, committed on success, rolled back on
@@ -23,6 +23,15 @@ def chunks(values: Sequence[Any], size: int = 1000) -> Iterator[Sequence[Any]]:
     """*values* a thousand at a time: SQLite binds at most 32,766 values a statement."""
     for start in range(0, len(values), size):
         yield values[start : start + size]
+
+
+def published_month(session: Session) -> ColumnElement[Any]:
+    """An article's month of publication, ``YYYY-MM`` in UTC, as the database computes it:
+    on SQLite the first seven characters of the UTC text it keeps (cheaper per row than
+    ``strftime``, and the same text), on PostgreSQL ``to_char`` of the time in UTC."""
+    if session.get_bind().dialect.name == "postgresql":
+        return func.to_char(func.timezone("UTC", Article.published), "YYYY-MM")
+    return func.substr(Article.published, 1, 7)
 
 
 def rowcount(result: Result[Any]) -> int:

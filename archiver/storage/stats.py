@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import UTC
 from typing import Any
 
 from sqlalchemy import func, select
@@ -17,7 +16,7 @@ from archiver.storage.models import (
     Source,
 )
 from archiver.storage.records import iso_utc
-from archiver.storage.sql import Transaction
+from archiver.storage.sql import Transaction, published_month
 
 
 class Stats:
@@ -98,26 +97,9 @@ class Stats:
                 .group_by(Source.name)
             ):
                 by_source[name].update({"images": int(count), "image_bytes": int(size)})
-            dialect = session.get_bind().dialect.name
-            if dialect == "sqlite":  # stored as UTC text
-                month: Any = func.strftime("%Y-%m", Article.published)
-            elif dialect == "postgresql":
-                month = func.to_char(func.timezone("UTC", Article.published), "YYYY-MM")
-            else:  # pragma: no cover - other dialects: by year and month in Python
-                month = None
-            by_month: dict[str, int] = {}
-            if month is not None:
-                rows = session.execute(
-                    select(month, func.count())
-                    .where(Article.published.is_not(None))
-                    .group_by(month)
-                )
-                by_month = {str(m): int(n) for m, n in rows}
-            else:  # pragma: no cover
-                for published in session.scalars(
-                    select(Article.published).where(Article.published.is_not(None))
-                ):
-                    if published is not None:
-                        key = published.astimezone(UTC).strftime("%Y-%m")
-                        by_month[key] = by_month.get(key, 0) + 1
+            month = published_month(session)
+            rows = session.execute(
+                select(month, func.count()).where(Article.published.is_not(None)).group_by(month)
+            )
+            by_month = {str(m): int(n) for m, n in rows}
             return {"by_source": by_source, "by_month": dict(sorted(by_month.items()))}
