@@ -13,7 +13,7 @@ from archiver.cli.options import (
     library_errors,
     pass_context,
 )
-from archiver.cli.output import render, to_json
+from archiver.cli.output import echo_report, render
 
 CAPTURE_COLUMNS = ("id", "fetched_at", "status", "kind", "record_type", "length", "url")
 
@@ -32,11 +32,8 @@ def captures_command(ctx: Context, url: str, limit: int, fmt: str) -> None:
     archiver captures https://36kr.com/feed
     archiver captures https://36kr.com/p/1 --format json
     """
-    archive = ctx.archive()
-    try:
+    with ctx.archive() as archive:
         rows = [capture.listing() for capture in archive.captures.for_url(url, limit=limit)]
-    finally:
-        archive.close()
     click.echo(render(rows, CAPTURE_COLUMNS, fmt))
 
 
@@ -63,7 +60,6 @@ def reprocess(ctx: Context, filters: Any, query: str | None, processes: int, as_
     archiver reprocess --json
     """
     import os
-    from dataclasses import asdict
 
     from archiver.captures.location import cli_captures_dir
     from archiver.captures.reprocess import reprocess as run_reprocess
@@ -77,8 +73,7 @@ def reprocess(ctx: Context, filters: Any, query: str | None, processes: int, as_
 
     rules = site_rules(project.ARCHIVER_SITE_RULES or None)
     tracking = tracking_params(project.ARCHIVER_TRACKING_PARAMS)
-    archive = ctx.archive()
-    try:
+    with ctx.archive() as archive:
         report = run_reprocess(
             archive,
             cli_captures_dir(ctx.media_dir),
@@ -87,16 +82,15 @@ def reprocess(ctx: Context, filters: Any, query: str | None, processes: int, as_
             tracking_params=tracking,
             processes=processes,
         )
-    finally:
-        archive.close()
-    if as_json:
-        click.echo(to_json(asdict(report)))
-        return
-    click.echo(
+    echo_report(
+        report,
+        as_json,
         f"{report.articles} articles: {report.updated} updated, {report.unchanged} unchanged, "
         f"{report.new} new, {report.missing} without captures, {report.failed} failed "
-        f"({report.feeds_read} feed and {report.pages_read} page captures read)"
+        f"({report.feeds_read} feed and {report.pages_read} page captures read)",
     )
+    if as_json:
+        return
     for changed in report.changed:
         click.echo(f"changed: {changed['id']} {changed['url']}")
     for error in report.errors:

@@ -102,8 +102,7 @@ def run(
 
     if sum((due, every, bool(names))) > 1:
         raise click.UsageError("give one of --due, --all and --source")
-    archive = ctx.archive()
-    try:
+    with ctx.archive() as archive:
         if forever:
             if every or names:
                 raise click.UsageError("--forever runs the due sources; drop --all/--source")
@@ -127,8 +126,6 @@ def run(
             settings=settings,
         )
         skipped, result = run_sources(archive, chosen, options)
-    finally:
-        archive.close()
     if skipped:
         click.echo(f"{len(skipped)} sources skipped: another run holds them", err=True)
     if result is None:

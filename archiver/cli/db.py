@@ -47,11 +47,8 @@ def _index_captures(ctx: Context) -> None:
         directory = cli_captures_dir(ctx.media_dir)
     except ConfigurationError:
         return  # a remote capture store: nothing of it is on this machine
-    archive = ctx.archive()
-    try:
+    with ctx.archive() as archive:
         report = index_files(archive, directory)
-    finally:
-        archive.close()
     if report.recovered or report.indexed:
         click.echo(
             f"captures: {len(report.recovered)} files closed after a crash, "

@@ -26,6 +26,7 @@ class Context:
         self.verbose = verbose
 
     def archive(self) -> Any:
+        """The archive the global flags name; ``with ctx.archive() as archive:`` closes it."""
         from archiver.storage import Archive
 
         return Archive(self.database_url)

@@ -7,7 +7,10 @@ import io
 import json
 import unicodedata
 from collections.abc import Mapping, Sequence
+from dataclasses import asdict
 from typing import Any
+
+import click
 
 FORMATS = ("table", "json", "csv")
 
@@ -19,6 +22,11 @@ def render(rows: Sequence[Mapping[str, Any]], columns: Sequence[str], fmt: str) 
     if fmt == "csv":
         return to_csv(rows, columns)
     return to_table(rows, columns)
+
+
+def echo_report(report: Any, as_json: bool, line: str) -> None:
+    """What a command did: its report (a dataclass) as JSON with ``--json``, else *line*."""
+    click.echo(to_json(asdict(report)) if as_json else line)
 
 
 def to_json(value: Any) -> str:

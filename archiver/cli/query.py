@@ -45,11 +45,8 @@ def search(
     archiver search keras --collapse
     """
     filters.query, filters.limit, filters.collapse = query, limit, collapse
-    archive = ctx.archive()
-    try:
+    with ctx.archive() as archive:
         rows = archive.articles.search(filters)
-    finally:
-        archive.close()
     if fmt == "table" and query and rows:
         from archiver.storage.search import search_table
 
@@ -80,8 +77,7 @@ def show(ctx: Context, ident: str, fmt: str, raw_capture: bool) -> None:
     archiver show https://example.com/post/1 --format html > post.html
     archiver show 42 --capture > response.http
     """
-    archive = ctx.archive()
-    try:
+    with ctx.archive() as archive:
         article = archive.articles.get(ident)
         if raw_capture:
             from archiver.captures.location import cli_captures_dir
@@ -90,8 +86,6 @@ def show(ctx: Context, ident: str, fmt: str, raw_capture: bool) -> None:
             sys.stdout.buffer.write(raw_response(archive, cli_captures_dir(ctx.media_dir), article))
             sys.stdout.buffer.flush()
             return
-    finally:
-        archive.close()
     if fmt == "json":
         click.echo(to_json(article))  # the HTML as published: JSON is data, not a rendering
     elif fmt == "html":
@@ -134,11 +128,8 @@ def stats(ctx: Context, fmt: str) -> None:
     \b
     archiver stats --format json
     """
-    archive = ctx.archive()
-    try:
+    with ctx.archive() as archive:
         counts = archive.counts()
-    finally:
-        archive.close()
     if fmt == "json":
         click.echo(to_json(counts))
         return
@@ -170,9 +161,6 @@ def runs(ctx: Context, limit: int, fmt: str) -> None:
     \b
     archiver runs --format json
     """
-    archive = ctx.archive()
-    try:
+    with ctx.archive() as archive:
         records = archive.runs.recent(limit)
-    finally:
-        archive.close()
     click.echo(render([record.as_dict() for record in records], RUN_COLUMNS, fmt))

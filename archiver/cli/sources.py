@@ -85,8 +85,7 @@ def sources_add(
     check_timezone(timezone)
     source_rule(url, content_selectors, remove_selectors)  # a bad selector fails here
     probe = None if no_check else probe_source(url)
-    archive = ctx.archive()
-    try:
+    with ctx.archive() as archive:
         record, created = archive.sources.schedule(
             url,
             kind=probe.kind if probe else "unknown",
@@ -98,8 +97,6 @@ def sources_add(
             content_selectors=content_selectors,
             remove_selectors=remove_selectors,
         )
-    finally:
-        archive.close()
     what = describe_probe(probe) if probe else "not checked"
     title = f" {probe.title!r}" if probe and probe.title else ""
     verb = "Added" if created else "Updated"
@@ -130,11 +127,8 @@ def sources_list(ctx: Context, show_all: bool, fmt: str) -> None:
     """
     from archiver.crawling.policy import format_interval
 
-    archive = ctx.archive()
-    try:
+    with ctx.archive() as archive:
         records = archive.sources.all(scheduled_only=not show_all)
-    finally:
-        archive.close()
     rows = []
     for record in records:
         row = record.as_dict()
@@ -153,11 +147,8 @@ def sources_remove(ctx: Context, name: str) -> None:
     \b
     archiver sources remove 36kr
     """
-    archive = ctx.archive()
-    try:
+    with ctx.archive() as archive:
         record, kept = archive.sources.unschedule(name)
-    finally:
-        archive.close()
     click.echo(f"Removed {record.name} from the schedule; its {kept} articles stay archived")
 
 
@@ -179,9 +170,8 @@ def sources_import(ctx: Context, path: str, every: str) -> None:
     interval = parse_interval(every)
     with click.open_file(path, "rb") as handle:
         subscriptions = parse_opml(handle.read())
-    archive = ctx.archive()
     added = updated = invalid = 0
-    try:
+    with ctx.archive() as archive:
         for sub in subscriptions:
             try:
                 url = check_source_url(sub.url)
@@ -193,8 +183,6 @@ def sources_import(ctx: Context, path: str, every: str) -> None:
                 url, kind="unknown", interval=interval, categories=sub.categories
             )
             added, updated = added + created, updated + (not created)
-    finally:
-        archive.close()
     click.echo(f"{added} sources added, {updated} updated, {invalid} skipped")
 
 
@@ -210,11 +198,8 @@ def sources_export(ctx: Context, show_all: bool) -> None:
     """
     from archiver.readers.opml import Subscription, write_opml
 
-    archive = ctx.archive()
-    try:
+    with ctx.archive() as archive:
         records = archive.sources.all(scheduled_only=not show_all)
-    finally:
-        archive.close()
     click.echo(
         write_opml([Subscription(r.url, r.title or r.name, tuple(r.categories)) for r in records]),
         nl=False,

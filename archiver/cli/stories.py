@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict
 from typing import Any
 
 import click
 
 from archiver.cli.options import Context, format_option, library_errors, pass_context
-from archiver.cli.output import render, to_json
+from archiver.cli.output import echo_report, render, to_json
 
 STORY_COLUMNS = ("id", "origin", "copies", "sources", "title")
 COPY_COLUMNS = ("id", "source", "published", "title", "url")
@@ -34,11 +33,8 @@ def list_stories(ctx: Context, limit: int, fmt: str) -> None:
     \b
     archiver stories list --format json
     """
-    archive = ctx.archive()
-    try:
+    with ctx.archive() as archive:
         rows = archive.stories.recent(limit)
-    finally:
-        archive.close()
     click.echo(render(rows, STORY_COLUMNS, fmt))
 
 
@@ -53,11 +49,8 @@ def show_story(ctx: Context, story_id: int, fmt: str) -> None:
     \b
     archiver stories show 7 --format json
     """
-    archive = ctx.archive()
-    try:
+    with ctx.archive() as archive:
         story = archive.stories.get(story_id)
-    finally:
-        archive.close()
     _echo_story(story, fmt)
 
 
@@ -73,11 +66,8 @@ def split(ctx: Context, article_id: int, as_json: bool) -> None:
     \b
     archiver stories split 42
     """
-    archive = ctx.archive()
-    try:
+    with ctx.archive() as archive:
         result = archive.stories.split(article_id)
-    finally:
-        archive.close()
     if as_json:
         click.echo(to_json(result))
         return
@@ -98,11 +88,8 @@ def merge(ctx: Context, first_id: int, second_id: int, fmt: str) -> None:
     \b
     archiver stories merge 42 57
     """
-    archive = ctx.archive()
-    try:
+    with ctx.archive() as archive:
         story = archive.stories.merge(first_id, second_id)
-    finally:
-        archive.close()
     _echo_story(story, fmt)
 
 
@@ -117,17 +104,13 @@ def rebuild(ctx: Context, as_json: bool) -> None:
     \b
     archiver stories rebuild
     """
-    archive = ctx.archive()
-    try:
+    with ctx.archive() as archive:
         report = archive.stories.rebuild()
-    finally:
-        archive.close()
-    if as_json:
-        click.echo(to_json(asdict(report)))
-        return
-    click.echo(
+    echo_report(
+        report,
+        as_json,
         f"{report.articles} articles, {report.fingerprinted} fingerprinted: "
-        f"{report.stories} stories of {report.copies} copies"
+        f"{report.stories} stories of {report.copies} copies",
     )
 
 

@@ -13,7 +13,7 @@ from archiver.cli.options import (
     library_errors,
     pass_context,
 )
-from archiver.cli.output import to_json
+from archiver.cli.output import echo_report
 
 
 @click.command("export")
@@ -90,7 +90,6 @@ def export_command(
     archiver export ~/blog --format hexo --site-timezone Asia/Shanghai
     archiver export public --format atom --query 谷歌 --images copy --base-url https://example.org/
     """
-    from dataclasses import asdict
 
     from archiver.export.site import export_site
 
@@ -104,8 +103,7 @@ def export_command(
     if fmt == "warc":
         _export_warc(ctx, directory, filters, as_json)
         return
-    archive = ctx.archive()
-    try:
+    with ctx.archive() as archive:
         report = export_site(
             archive.articles.export(filters),
             directory,
@@ -117,29 +115,24 @@ def export_command(
             sanitize=not as_published,
             base_url=base_url,
         )
-    finally:
-        archive.close()
-    if as_json:
-        click.echo(to_json(asdict(report)))
-        return
-    click.echo(
+    echo_report(
+        report,
+        as_json,
         f"{report.articles} articles to {report.directory} ({report.format}): "
         f"{report.written} written, {report.unchanged} unchanged, {report.removed} removed, "
         f"{report.images_copied} images copied"
-        + (f", {report.kept_edited} edited files kept" if report.kept_edited else "")
+        + (f", {report.kept_edited} edited files kept" if report.kept_edited else ""),
     )
 
 
 def _export_warc(ctx: Context, directory: str, filters: Any, as_json: bool) -> None:
     """``--format warc``: one WARC and its CDXJ (``archiver.export.warc``)."""
     import os
-    from dataclasses import asdict
 
     from archiver.captures.location import cli_captures_dir
     from archiver.export.warc import export_warc
 
-    archive = ctx.archive()
-    try:
+    with ctx.archive() as archive:
         report = export_warc(
             archive,
             archive.articles.export(filters),
@@ -147,12 +140,9 @@ def _export_warc(ctx: Context, directory: str, filters: Any, as_json: bool) -> N
             captures_dir=cli_captures_dir(ctx.media_dir),
             media_dir=ctx.media_dir or os.environ.get("ARCHIVER_MEDIA_DIR") or "media",
         )
-    finally:
-        archive.close()
-    if as_json:
-        click.echo(to_json(asdict(report)))
-        return
-    click.echo(
+    echo_report(
+        report,
+        as_json,
         f"{report.articles} articles to {report.warc} and {report.cdxj}: {report.pages} pages, "
         f"{report.feeds} feeds, {report.images} images ({report.bytes} bytes)"
         + (f", {report.images_missing} images not archived" if report.images_missing else "")
@@ -160,7 +150,7 @@ def _export_warc(ctx: Context, directory: str, filters: Any, as_json: bool) -> N
             f", {report.articles_without_capture} articles without captures"
             if report.articles_without_capture
             else ""
-        )
+        ),
     )
 
 
@@ -184,25 +174,21 @@ def import_command(
     archiver import _posts/2021-04-02-keras.md --timezone Asia/Shanghai
     """
     import sys
-    from dataclasses import asdict
 
     from archiver.export.importer import import_posts
 
     if timezone:
         _check_timezone(timezone, "--timezone")
-    archive = ctx.archive()
-    try:
+    with ctx.archive() as archive:
         report = import_posts(archive, paths, media_dir=ctx.media_dir, timezone=timezone)
-    finally:
-        archive.close()
-    if as_json:
-        click.echo(to_json(asdict(report)))
-    else:
-        click.echo(
-            f"{report.files} files: {report.new} new, {report.updated} updated, "
-            f"{report.unchanged} unchanged, {len(report.failed)} failed, "
-            f"{report.images_copied} images copied, {report.images_remote} remote"
-        )
+    echo_report(
+        report,
+        as_json,
+        f"{report.files} files: {report.new} new, {report.updated} updated, "
+        f"{report.unchanged} unchanged, {len(report.failed)} failed, "
+        f"{report.images_copied} images copied, {report.images_remote} remote",
+    )
+    if not as_json:
         for path, error in report.failed:
             click.echo(
                 f"failed: {error}" if path in error else f"failed: {path}: {error}", err=True
