@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 from typing import Any, cast
 
 from sqlalchemy import bindparam, delete, func, insert, or_, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, load_only
 from sqlalchemy.sql.elements import BindParameter
 
 from archiver.errors import ConfigurationError, NotFoundError
@@ -237,6 +237,7 @@ def link_articles(session: Session, article_ids: Sequence[int]) -> None:
     if new_rows:
         connection.execute(_INSERT, new_rows)
     candidates = _candidates(session, linked)
+    unsettled: set[int] = set()
     texts: dict[int, Shingles] = {}
     wanted = sorted({other for found in candidates.values() for other in found})
     for part in chunks(wanted):
@@ -244,16 +245,34 @@ def link_articles(session: Session, article_ids: Sequence[int]) -> None:
             _CANDIDATE_TEXTS, {"ids": list(part)}
         ):
             texts[other_id] = shingles(other_text or other_summary)
-    for article_id, hashes, _ in linked:
-        copies = [
+    found = {
+        article_id: [
             other_id
             for other_id in sorted(candidates.get(article_id, ()))
             if other_id in texts and are_copies(hashes, texts[other_id])
         ]
+        for article_id, hashes, _ in linked
+    }
+    # The copies' story ids read at once (one statement per thousand, not one per copy): the
+    # joins below then find every article in the session (held here: the session's identity
+    # map keeps only weak references), and most copies are in the article's story already by
+    # the time they are reached.
+    involved = sorted({i for a, copies in found.items() if copies for i in [a, *copies]})
+    held = [
+        article
+        for part in chunks(involved)
+        for article in session.scalars(
+            select(Article).options(load_only(Article.story_id)).where(Article.id.in_(part))
+        )
+    ]
+    for article_id, copies in found.items():
         if copies:
-            _join_copies(session, article_id, copies)
+            _join_copies(session, article_id, copies, unsettled)
     if changed:
-        _obey_together(session, changed)
+        _obey_together(session, changed, unsettled)
+    for story_id in sorted(unsettled):  # each story's origin chosen once, from all its copies
+        _settle(session, story_id)
+    del held
 
 
 def _candidates(
@@ -277,8 +296,11 @@ def _candidates(
     return found
 
 
-def _join_copies(session: Session, article_id: int, copies: Sequence[int]) -> None:
-    """Join the article's story with each of its copies', but across an ``apart`` override."""
+def _join_copies(
+    session: Session, article_id: int, copies: Sequence[int], unsettled: set[int]
+) -> None:
+    """Join the article's story with each of its copies', but across an ``apart`` override;
+    the stories joined are added to *unsettled*, for their origins to be chosen."""
     article = session.get_one(Article, article_id)
     for other_id in copies:
         other = session.get_one(Article, other_id)
@@ -286,7 +308,7 @@ def _join_copies(session: Session, article_id: int, copies: Sequence[int]) -> No
             continue
         if _kept_apart(session, _component(session, article), _component(session, other)):
             continue
-        _join(session, article, other)
+        _join(session, article, other, unsettled)
 
 
 def story_detail(session: Session, story_id: int | None) -> dict[str, Any] | None:
@@ -396,8 +418,21 @@ def _kept_apart(session: Session, first: Sequence[int], second: Sequence[int]) -
     return session.scalar(pairs.limit(1)) is not None
 
 
-def _join(session: Session, first: Article, second: Article) -> int:
-    """One story of the two articles' stories (the older story id stays); its id."""
+def _join(
+    session: Session, first: Article, second: Article, unsettled: set[int] | None = None
+) -> int:
+    """One story of the two articles' stories (the older story id stays); its id.
+
+    Its origin is chosen at once, or, given *unsettled*, later by the caller (the id is added
+    there): a batch that joins a thousand copies chooses the origin once, not a thousand
+    times over a growing story."""
+
+    def settle(session: Session, story_id: int) -> None:
+        if unsettled is None:
+            _settle(session, story_id)
+        else:
+            unsettled.add(story_id)
+
     now = datetime.now(UTC)
     if first.story_id is None and second.story_id is None:
         story = Story(updated_at=now)
@@ -405,14 +440,14 @@ def _join(session: Session, first: Article, second: Article) -> int:
         session.flush()
         first.story_id = second.story_id = story.id
         session.flush()
-        _settle(session, story.id)
+        settle(session, story.id)
         return story.id
     if first.story_id is None or second.story_id is None:
         story_id = first.story_id or second.story_id
         assert story_id is not None
         first.story_id = second.story_id = story_id
         session.flush()
-        _settle(session, story_id)
+        settle(session, story_id)
         return story_id
     keep, gone = sorted((first.story_id, second.story_id))
     if keep != gone:
@@ -423,7 +458,9 @@ def _join(session: Session, first: Article, second: Article) -> int:
             .execution_options(synchronize_session="fetch")
         )
         session.execute(delete(Story).where(Story.id == gone))
-    _settle(session, keep)
+        if unsettled is not None:
+            unsettled.discard(gone)
+    settle(session, keep)
     return keep
 
 
@@ -439,22 +476,35 @@ def _detach(session: Session, article_id: int, story_id: int) -> None:
 
 
 def _settle(session: Session, story_id: int) -> None:
-    """After a change of members: a story of one is no story; else choose its origin."""
+    """After a change of members: a story of one is no story; else choose its origin.
+
+    Core rows of what the rule reads, not ORM objects: a story may hold thousands of copies."""
     session.flush()
-    members = session.scalars(select(Article).where(Article.story_id == story_id)).all()
+    members = session.execute(
+        select(
+            Article.id,
+            Article.url,
+            Article.canonical_url,
+            Article.origin_url,
+            Article.published,
+            Article.first_seen,
+        ).where(Article.story_id == story_id)
+    ).all()
     story = session.get(Story, story_id)
     if len(members) < 2:
-        for member in members:
-            member.story_id = None
+        if members:
+            session.execute(
+                update(Article)
+                .where(Article.story_id == story_id)
+                .values(story_id=None)
+                .execution_options(synchronize_session="fetch")
+            )
         if story is not None:
             session.delete(story)
         session.flush()
         return
     assert story is not None
-    copies = [
-        Copy(m.id, m.url, m.canonical_url, m.origin_url, m.published, m.first_seen) for m in members
-    ]
-    story.origin_id = choose_origin(copies)
+    story.origin_id = choose_origin([Copy(*member) for member in members])
     story.updated_at = datetime.now(UTC)
     session.flush()
 
@@ -472,7 +522,9 @@ def _remember(session: Session, first_id: int, second_id: int, kind: str) -> Non
     session.flush()
 
 
-def _obey_together(session: Session, article_ids: Sequence[int]) -> None:
+def _obey_together(
+    session: Session, article_ids: Sequence[int], unsettled: set[int] | None = None
+) -> None:
     """Join each of the articles with every article a ``together`` override pairs it with."""
     partners = session.connection().execute(_TOGETHER, {"ids": list(article_ids)}).all()
     for low, high in partners:
@@ -480,4 +532,4 @@ def _obey_together(session: Session, article_ids: Sequence[int]) -> None:
         if first is None or second is None:
             continue
         if first.story_id is None or first.story_id != second.story_id:
-            _join(session, first, second)
+            _join(session, first, second, unsettled)
