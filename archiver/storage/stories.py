@@ -16,7 +16,8 @@ from datetime import UTC, datetime
 from typing import Any, cast
 
 from sqlalchemy import bindparam, delete, func, insert, or_, select, update
-from sqlalchemy.orm import Session, load_only
+from sqlalchemy.engine import Connection
+from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import BindParameter
 
 from archiver.errors import ConfigurationError, NotFoundError
@@ -237,42 +238,70 @@ def link_articles(session: Session, article_ids: Sequence[int]) -> None:
     if new_rows:
         connection.execute(_INSERT, new_rows)
     candidates = _candidates(session, linked)
+    texts = _CandidateTexts(connection)
+    stories = _StoryIds(connection, sorted({o for found in candidates.values() for o in found}))
     unsettled: set[int] = set()
-    texts: dict[int, Shingles] = {}
-    wanted = sorted({other for found in candidates.values() for other in found})
-    for part in chunks(wanted):
-        for other_id, other_text, other_summary in connection.execute(
-            _CANDIDATE_TEXTS, {"ids": list(part)}
-        ):
-            texts[other_id] = shingles(other_text or other_summary)
-    found = {
-        article_id: [
-            other_id
-            for other_id in sorted(candidates.get(article_id, ()))
-            if other_id in texts and are_copies(hashes, texts[other_id])
-        ]
-        for article_id, hashes, _ in linked
-    }
-    # The copies' story ids read at once (one statement per thousand, not one per copy): the
-    # joins below then find every article in the session (held here: the session's identity
-    # map keeps only weak references), and most copies are in the article's story already by
-    # the time they are reached.
-    involved = sorted({i for a, copies in found.items() if copies for i in [a, *copies]})
-    held = [
-        article
-        for part in chunks(involved)
-        for article in session.scalars(
-            select(Article).options(load_only(Article.story_id)).where(Article.id.in_(part))
-        )
-    ]
-    for article_id, copies in found.items():
-        if copies:
-            _join_copies(session, article_id, copies, unsettled)
+    for article_id, hashes, _ in linked:
+        others = sorted(candidates.get(article_id, ()))
+        if others:
+            _join_copies(session, article_id, hashes, others, texts, stories, unsettled)
     if changed:
         _obey_together(session, changed, unsettled)
     for story_id in sorted(unsettled):  # each story's origin chosen once, from all its copies
         _settle(session, story_id)
-    del held
+
+
+class _CandidateTexts:
+    """The candidates' shingles, read and made only for those checked, a few at a time: a
+    new copy of a story of thousands is checked against its first copy, not all of them."""
+
+    AHEAD = 16
+
+    def __init__(self, connection: Connection) -> None:
+        self.connection = connection
+        self.read: dict[int, str | None] = {}
+        self.made: dict[int, Shingles] = {}
+
+    def shingles(self, other_id: int, upcoming: Sequence[int]) -> Shingles:
+        """*other_id*'s shingles (none when it is gone or has no text); the texts of the
+        next few of *upcoming* are read with it."""
+        if other_id not in self.read:
+            wanted = [other_id, *(o for o in upcoming if o not in self.read)][: self.AHEAD]
+            self.read.update(dict.fromkeys(wanted))
+            for found, text, summary in self.connection.execute(_CANDIDATE_TEXTS, {"ids": wanted}):
+                self.read[found] = text or summary
+        if other_id not in self.made:
+            self.made[other_id] = shingles(self.read[other_id])
+        return self.made[other_id]
+
+
+class _StoryIds:
+    """The candidates' story ids as the batch's joins change them: read once (Core rows),
+    then followed through each join instead of asked again."""
+
+    def __init__(self, connection: Connection, article_ids: Sequence[int]) -> None:
+        self.of: dict[int, int | None] = {}
+        self.renamed: dict[int, int] = {}
+        for part in chunks(list(article_ids)):
+            for article_id, story_id in connection.execute(
+                select(Article.id, Article.story_id).where(Article.id.in_(part))
+            ):
+                self.of[article_id] = story_id
+
+    def story(self, article_id: int) -> int | None:
+        story_id = self.of.get(article_id)
+        while story_id is not None and story_id in self.renamed:
+            story_id = self.renamed[story_id]
+        return story_id
+
+    def joined(self, first: Article, second: Article, before: tuple[int | None, ...]) -> None:
+        """After the join of *first* and *second*, whose stories were *before*."""
+        for story_id in before:
+            if story_id is not None and story_id != first.story_id:
+                assert first.story_id is not None
+                self.renamed[story_id] = first.story_id
+        self.of[first.id] = first.story_id
+        self.of[second.id] = second.story_id
 
 
 def _candidates(
@@ -297,18 +326,32 @@ def _candidates(
 
 
 def _join_copies(
-    session: Session, article_id: int, copies: Sequence[int], unsettled: set[int]
+    session: Session,
+    article_id: int,
+    hashes: Shingles,
+    others: Sequence[int],
+    texts: _CandidateTexts,
+    stories: _StoryIds,
+    unsettled: set[int],
 ) -> None:
-    """Join the article's story with each of its copies', but across an ``apart`` override;
-    the stories joined are added to *unsettled*, for their origins to be chosen."""
+    """Join the article's story with that of each of *others* whose text is a copy of its
+    own (*hashes*), but across an ``apart`` override; the stories joined are added to
+    *unsettled*, for their origins to be chosen. A candidate already in the article's story
+    is passed over unread: joining it would change nothing."""
     article = session.get_one(Article, article_id)
-    for other_id in copies:
+    for number, other_id in enumerate(others):
+        if article.story_id is not None and article.story_id == stories.story(other_id):
+            continue
+        if not are_copies(hashes, texts.shingles(other_id, others[number + 1 :])):
+            continue
         other = session.get_one(Article, other_id)
         if article.story_id is not None and article.story_id == other.story_id:
             continue
-        if _kept_apart(session, _component(session, article), _component(session, other)):
+        if _kept_apart(session, article, other):
             continue
+        before = (article.story_id, other.story_id)
         _join(session, article, other, unsettled)
+        stories.joined(article, other, before)
 
 
 def story_detail(session: Session, story_id: int | None) -> dict[str, Any] | None:
@@ -406,16 +449,26 @@ def _component(session: Session, article: Article) -> list[int]:
     return [article.id] if article.story_id is None else _members(session, article.story_id)
 
 
-def _kept_apart(session: Session, first: Sequence[int], second: Sequence[int]) -> bool:
-    """Whether an ``apart`` override stands between a copy of *first* and one of *second*."""
-    pairs = select(StoryOverride.id).where(
-        StoryOverride.kind == "apart",
-        or_(
-            StoryOverride.article_id.in_(first) & StoryOverride.other_id.in_(second),
-            StoryOverride.article_id.in_(second) & StoryOverride.other_id.in_(first),
-        ),
-    )
-    return session.scalar(pairs.limit(1)) is not None
+def _kept_apart(session: Session, first: Article, second: Article) -> bool:
+    """Whether an ``apart`` override stands between a copy of *first*'s story (or *first*
+    alone) and one of *second*'s.
+
+    The overrides of the smaller side are read (an article alone, most often), and the other
+    side's members only when there are any: a new copy of a story of thousands costs one
+    indexed lookup, not two lists of thousands in one statement."""
+    if first.story_id is not None and second.story_id is None:
+        first, second = second, first
+    small = _component(session, first)
+    partners: set[int] = set()
+    for part in chunks(small):
+        for low, high in session.execute(
+            select(StoryOverride.article_id, StoryOverride.other_id).where(
+                StoryOverride.kind == "apart",
+                or_(StoryOverride.article_id.in_(part), StoryOverride.other_id.in_(part)),
+            )
+        ):
+            partners.update((low, high))
+    return bool(partners) and not partners.isdisjoint(_component(session, second))
 
 
 def _join(
