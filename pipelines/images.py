@@ -217,11 +217,14 @@ class ArticleImagesPipeline(FilesPipeline):
         *,
         item: Any = None,
     ) -> FileInfo:
-        """Check the response, trying other Referers if refused, then store its bytes."""
+        """Check the response, trying other Referers if refused, then store its bytes.
+
+        The check (sniffing the bytes) and the sha256 that names the file run in a thread,
+        not on the reactor thread: an image may be megabytes, and hashlib lets go of the GIL."""
         fetch = cast("ImageFetch", request.meta[META_KEY])
         while True:
             try:
-                image = self.check_image(response)
+                image = await run_in_thread(self.check_image, response)
                 break
             except ImageFailed as failure:
                 known = self.known_images.known_strategy(fetch.url)
@@ -245,7 +248,7 @@ class ArticleImagesPipeline(FilesPipeline):
             self.crawler.stats.inc_value(f"archiver/images/referer/{fetch.strategy}")
             await self.known_images.remember_strategy(fetch.url, fetch.strategy)
 
-        path = self.file_path(request, response=response, info=info, item=item)
+        path = await run_in_thread(self._file_path, request, response, info, item)
         body = response.body
         status = "cached"
         if not await self.known_images.claim(self.store, path, info):
@@ -364,6 +367,11 @@ class ArticleImagesPipeline(FilesPipeline):
         if image is None:
             raise ValueError(f"not an image: {request.url}")
         return image_path(hashlib.sha256(response.body).hexdigest(), image.extension)
+
+    def _file_path(
+        self, request: Request, response: Response, info: MediaPipeline.SpiderInfo, item: Any
+    ) -> str:
+        return self.file_path(request, response=response, info=info, item=item)
 
     def inc_stats(self, status: str) -> None:
         """Count images by outcome under ``archiver/images/<status>``."""

@@ -69,6 +69,9 @@ class ArticlePagesPipeline:
         self.processes = default_processes() if processes < 0 else processes
         self.archive: Archive | None = None
         self._executor: Executor | None = None
+        self._merging: ThreadPoolExecutor | None = None
+        """Merging and normalizing a page's article, off the reactor thread; one thread, so
+        the pages pipeline's own counts are never incremented from two threads at once."""
         self._pages: dict[str, asyncio.Future[ArticleItem | PageFetch]] = {}
         """This crawl's pages by URL, in the order first asked for."""
 
@@ -85,10 +88,13 @@ class ArticlePagesPipeline:
             self._executor = ProcessPoolExecutor(self.processes, mp_context=context)
         else:
             self._executor = ThreadPoolExecutor(1, thread_name_prefix="extract")
+        self._merging = ThreadPoolExecutor(1, thread_name_prefix="merge")
 
     async def close_spider(self) -> None:
         if self._executor is not None:  # off the reactor: a running extraction may take a while
             await asyncio.to_thread(self._executor.shutdown, wait=True, cancel_futures=True)
+        if self._merging is not None:
+            self._merging.shutdown(wait=False)  # every item has been through it by now
         if self.archive is not None:
             await asyncio.to_thread(self.archive.close)
 
@@ -116,7 +122,13 @@ class ArticlePagesPipeline:
                     attempted_at=state.attempted_at,
                 )
                 return item
-        self.merge(item, await self._page(item, state), reason, state)
+        page = await self._page(item, state)
+        if self._merging is None:
+            self.merge(item, page, reason, state)
+        else:
+            await asyncio.get_running_loop().run_in_executor(
+                self._merging, self.merge, item, page, reason, state
+            )
         return item
 
     def page_wanted(self, item: ArticleItem) -> str | None:
@@ -139,7 +151,10 @@ class ArticlePagesPipeline:
         self, item: ArticleItem, page: ArticleItem | PageFetch, reason: str, state: PageState | None
     ) -> None:
         """Merge an extracted *page* into *item* (or record why there is none) and make its
-        front-matter again from the merged raw fields; its identity stays the entry's."""
+        front-matter again from the merged raw fields; its identity stays the entry's.
+
+        In a crawl this runs in the pipeline's merge thread (it touches *item* and the
+        ``archiver/pages/*`` counts alone), not on the reactor thread."""
         stats = self.crawler.stats
         failures = (state.failures if state is not None and state.status == "failed" else 0) + 1
         if isinstance(page, PageFetch) and page.status == "kept":  # 304: as merged before

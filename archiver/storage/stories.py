@@ -16,8 +16,9 @@ from datetime import UTC, datetime
 from typing import Any, cast
 
 from sqlalchemy import bindparam, delete, func, insert, or_, select, update
+from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
-from sqlalchemy.sql.elements import BindParameter, ColumnElement
+from sqlalchemy.sql.elements import BindParameter
 
 from archiver.errors import ConfigurationError, NotFoundError
 from archiver.storage.models import Article, Fingerprint, Source, Story, StoryOverride
@@ -143,8 +144,7 @@ class Stories:
             raise ConfigurationError("merge takes two different articles")
         with self.session() as session:
             first, second = _article(session, first_id), _article(session, second_id)
-            firsts = _component(session, first.id, first.story_id)
-            seconds = _component(session, second.id, second.story_id)
+            firsts, seconds = _component(session, first), _component(session, second)
             session.execute(
                 delete(StoryOverride).where(
                     StoryOverride.kind == "apart",
@@ -155,7 +155,7 @@ class Stories:
                 )
             )
             _remember(session, first_id, second_id, "together")
-            story_id = _join(session, (first.id, first.story_id), (second.id, second.story_id))
+            story_id = _join(session, first, second)
             return story_detail(session, story_id) or {}
 
     def get(self, story_id: int) -> dict[str, Any]:
@@ -238,26 +238,70 @@ def link_articles(session: Session, article_ids: Sequence[int]) -> None:
     if new_rows:
         connection.execute(_INSERT, new_rows)
     candidates = _candidates(session, linked)
-    texts: dict[int, Shingles] = {}
-    wanted = sorted({other for found in candidates.values() for other in found})
-    for part in chunks(wanted):
-        for other_id, other_text, other_summary in connection.execute(
-            _CANDIDATE_TEXTS, {"ids": list(part)}
-        ):
-            texts[other_id] = shingles(other_text or other_summary)
-    overrides: bool | None = None  # whether any apart override exists, asked once if needed
+    texts = _CandidateTexts(connection)
+    stories = _StoryIds(connection, sorted({o for found in candidates.values() for o in found}))
+    unsettled: set[int] = set()
     for article_id, hashes, _ in linked:
-        copies = [
-            other_id
-            for other_id in sorted(candidates.get(article_id, ()))
-            if other_id in texts and are_copies(hashes, texts[other_id])
-        ]
-        if copies:
-            if overrides is None:
-                overrides = _has_apart(session)
-            _join_copies(session, article_id, copies, overrides)
+        others = sorted(candidates.get(article_id, ()))
+        if others:
+            _join_copies(session, article_id, hashes, others, texts, stories, unsettled)
     if changed:
-        _obey_together(session, changed)
+        _obey_together(session, changed, unsettled)
+    for story_id in sorted(unsettled):  # each story's origin chosen once, from all its copies
+        _settle(session, story_id)
+
+
+class _CandidateTexts:
+    """The candidates' shingles, read and made only for those checked, a few at a time: a
+    new copy of a story of thousands is checked against its first copy, not all of them."""
+
+    AHEAD = 16
+
+    def __init__(self, connection: Connection) -> None:
+        self.connection = connection
+        self.read: dict[int, str | None] = {}
+        self.made: dict[int, Shingles] = {}
+
+    def shingles(self, other_id: int, upcoming: Sequence[int]) -> Shingles:
+        """*other_id*'s shingles (none when it is gone or has no text); the texts of the
+        next few of *upcoming* are read with it."""
+        if other_id not in self.read:
+            wanted = [other_id, *(o for o in upcoming if o not in self.read)][: self.AHEAD]
+            self.read.update(dict.fromkeys(wanted))
+            for found, text, summary in self.connection.execute(_CANDIDATE_TEXTS, {"ids": wanted}):
+                self.read[found] = text or summary
+        if other_id not in self.made:
+            self.made[other_id] = shingles(self.read[other_id])
+        return self.made[other_id]
+
+
+class _StoryIds:
+    """The candidates' story ids as the batch's joins change them: read once (Core rows),
+    then followed through each join instead of asked again."""
+
+    def __init__(self, connection: Connection, article_ids: Sequence[int]) -> None:
+        self.of: dict[int, int | None] = {}
+        self.renamed: dict[int, int] = {}
+        for part in chunks(list(article_ids)):
+            for article_id, story_id in connection.execute(
+                select(Article.id, Article.story_id).where(Article.id.in_(part))
+            ):
+                self.of[article_id] = story_id
+
+    def story(self, article_id: int) -> int | None:
+        story_id = self.of.get(article_id)
+        while story_id is not None and story_id in self.renamed:
+            story_id = self.renamed[story_id]
+        return story_id
+
+    def joined(self, first: Article, second: Article, before: tuple[int | None, ...]) -> None:
+        """After the join of *first* and *second*, whose stories were *before*."""
+        for story_id in before:
+            if story_id is not None and story_id != first.story_id:
+                assert first.story_id is not None
+                self.renamed[story_id] = first.story_id
+        self.of[first.id] = first.story_id
+        self.of[second.id] = second.story_id
 
 
 def _candidates(
@@ -281,25 +325,33 @@ def _candidates(
     return found
 
 
-def _join_copies(session: Session, article_id: int, copies: Sequence[int], overrides: bool) -> None:
-    """Join the article's story with each of its copies', but across an ``apart`` override.
-
-    The stories of the article and its copies are read in one statement and followed here as
-    they merge; components are read only when the archive has ``apart`` overrides at all
-    (*overrides*)."""
-    stories: dict[int, int | None] = dict(_story_ids(session, [article_id, *copies]))
-    for other_id in copies:
-        mine, theirs = stories.get(article_id), stories.get(other_id)
-        if mine is not None and mine == theirs:
+def _join_copies(
+    session: Session,
+    article_id: int,
+    hashes: Shingles,
+    others: Sequence[int],
+    texts: _CandidateTexts,
+    stories: _StoryIds,
+    unsettled: set[int],
+) -> None:
+    """Join the article's story with that of each of *others* whose text is a copy of its
+    own (*hashes*), but across an ``apart`` override; the stories joined are added to
+    *unsettled*, for their origins to be chosen. A candidate already in the article's story
+    is passed over unread: joining it would change nothing."""
+    article = session.get_one(Article, article_id)
+    for number, other_id in enumerate(others):
+        if article.story_id is not None and article.story_id == stories.story(other_id):
             continue
-        if overrides and _kept_apart(
-            session, _component(session, article_id, mine), _component(session, other_id, theirs)
-        ):
+        if not are_copies(hashes, texts.shingles(other_id, others[number + 1 :])):
             continue
-        joined = _join(session, (article_id, mine), (other_id, theirs))
-        merged = {mine, theirs} - {None}
-        stories = {known: joined if story in merged else story for known, story in stories.items()}
-        stories[article_id] = stories[other_id] = joined
+        other = session.get_one(Article, other_id)
+        if article.story_id is not None and article.story_id == other.story_id:
+            continue
+        if _kept_apart(session, article, other):
+            continue
+        before = (article.story_id, other.story_id)
+        _join(session, article, other, unsettled)
+        stories.joined(article, other, before)
 
 
 def story_detail(session: Session, story_id: int | None) -> dict[str, Any] | None:
@@ -308,7 +360,7 @@ def story_detail(session: Session, story_id: int | None) -> dict[str, Any] | Non
     ``title``. None when there is no such story."""
     if story_id is None:
         return None
-    story = session.execute(select(Story.id, Story.origin_id).where(Story.id == story_id)).first()
+    story = session.get(Story, story_id)
     if story is None:
         return None
     rows = session.execute(
@@ -392,91 +444,122 @@ def _members(session: Session, story_id: int) -> list[int]:
     )
 
 
-def _component(session: Session, article_id: int, story_id: int | None) -> list[int]:
-    """The article and the other copies of its story (*story_id*, its story)."""
-    return [article_id] if story_id is None else _members(session, story_id)
+def _component(session: Session, article: Article) -> list[int]:
+    """The article and the other copies of its story."""
+    return [article.id] if article.story_id is None else _members(session, article.story_id)
 
 
-def _has_apart(session: Session) -> bool:
-    """Whether the archive holds any ``apart`` override (most hold none)."""
-    found = select(StoryOverride.id).where(StoryOverride.kind == "apart").limit(1)
-    return session.scalar(found) is not None
+def _kept_apart(session: Session, first: Article, second: Article) -> bool:
+    """Whether an ``apart`` override stands between a copy of *first*'s story (or *first*
+    alone) and one of *second*'s.
+
+    The overrides of the smaller side are read (an article alone, most often), and the other
+    side's members only when there are any: a new copy of a story of thousands costs one
+    indexed lookup, not two lists of thousands in one statement."""
+    if first.story_id is not None and second.story_id is None:
+        first, second = second, first
+    small = _component(session, first)
+    partners: set[int] = set()
+    for part in chunks(small):
+        for low, high in session.execute(
+            select(StoryOverride.article_id, StoryOverride.other_id).where(
+                StoryOverride.kind == "apart",
+                or_(StoryOverride.article_id.in_(part), StoryOverride.other_id.in_(part)),
+            )
+        ):
+            partners.update((low, high))
+    return bool(partners) and not partners.isdisjoint(_component(session, second))
 
 
-def _kept_apart(session: Session, first: Sequence[int], second: Sequence[int]) -> bool:
-    """Whether an ``apart`` override stands between a copy of *first* and one of *second*."""
-    pairs = select(StoryOverride.id).where(
-        StoryOverride.kind == "apart",
-        or_(
-            StoryOverride.article_id.in_(first) & StoryOverride.other_id.in_(second),
-            StoryOverride.article_id.in_(second) & StoryOverride.other_id.in_(first),
-        ),
-    )
-    return session.scalar(pairs.limit(1)) is not None
+def _join(
+    session: Session, first: Article, second: Article, unsettled: set[int] | None = None
+) -> int:
+    """One story of the two articles' stories (the older story id stays); its id.
 
+    Its origin is chosen at once, or, given *unsettled*, later by the caller (the id is added
+    there): a batch that joins a thousand copies chooses the origin once, not a thousand
+    times over a growing story."""
 
-def _join(session: Session, first: tuple[int, int | None], second: tuple[int, int | None]) -> int:
-    """One story of two articles' stories, each given as (article id, its story id or None);
-    the older story id stays. Returns it."""
-    (first_id, first_story), (second_id, second_story) = first, second
-    if first_story is None and second_story is None:
-        story_id = (
-            session.connection()
-            .execute(insert(Story).values(updated_at=datetime.now(UTC)).returning(Story.id))
-            .scalar_one()
+    def settle(session: Session, story_id: int) -> None:
+        if unsettled is None:
+            _settle(session, story_id)
+        else:
+            unsettled.add(story_id)
+
+    now = datetime.now(UTC)
+    if first.story_id is None and second.story_id is None:
+        story = Story(updated_at=now)
+        session.add(story)
+        session.flush()
+        first.story_id = second.story_id = story.id
+        session.flush()
+        settle(session, story.id)
+        return story.id
+    if first.story_id is None or second.story_id is None:
+        story_id = first.story_id or second.story_id
+        assert story_id is not None
+        first.story_id = second.story_id = story_id
+        session.flush()
+        settle(session, story_id)
+        return story_id
+    keep, gone = sorted((first.story_id, second.story_id))
+    if keep != gone:
+        session.execute(
+            update(Article)
+            .where(Article.story_id == gone)
+            .values(story_id=keep)
+            .execution_options(synchronize_session="fetch")
         )
-        _move(session, Article.id.in_([first_id, second_id]), story_id)
-    elif first_story is None or second_story is None:
-        story_id = first_story or second_story or 0
-        _move(session, Article.id.in_([first_id, second_id]), story_id)
-    else:
-        story_id, gone = sorted((first_story, second_story))
-        if story_id != gone:
-            _move(session, Article.story_id == gone, story_id)
-            session.connection().execute(delete(Story).where(Story.id == gone))
-    _settle(session, story_id)
-    return story_id
-
-
-def _move(session: Session, which: ColumnElement[bool], story_id: int | None) -> None:
-    """Put the articles *which* selects into the story *story_id* (None: into none). A Core
-    statement (the ORM's bookkeeping was most of linking's cost): articles the session has
-    loaded are not updated, so the callers read stories by columns, never by objects."""
-    session.connection().execute(update(Article).where(which).values(story_id=story_id))
+        session.execute(delete(Story).where(Story.id == gone))
+        if unsettled is not None:
+            unsettled.discard(gone)
+    settle(session, keep)
+    return keep
 
 
 def _detach(session: Session, article_id: int, story_id: int) -> None:
     """Take the article out of its story, as if it had never been linked."""
-    _move(session, Article.id == article_id, None)
+    session.execute(
+        update(Article)
+        .where(Article.id == article_id)
+        .values(story_id=None)
+        .execution_options(synchronize_session="fetch")
+    )
     _settle(session, story_id)
 
 
 def _settle(session: Session, story_id: int) -> None:
-    """After a change of members: a story of one is no story; else choose its origin. Reads
-    only the columns the origin rule needs, never the members' texts."""
+    """After a change of members: a story of one is no story; else choose its origin.
+
+    Core rows of what the rule reads, not ORM objects: a story may hold thousands of copies."""
     session.flush()
-    copies = [
-        Copy(*row)
-        for row in session.connection().execute(
-            select(
-                Article.id,
-                Article.url,
-                Article.canonical_url,
-                Article.origin_url,
-                Article.published,
-                Article.first_seen,
-            ).where(Article.story_id == story_id)
-        )
-    ]
-    if len(copies) < 2:
-        _move(session, Article.story_id == story_id, None)
-        session.connection().execute(delete(Story).where(Story.id == story_id))
+    members = session.execute(
+        select(
+            Article.id,
+            Article.url,
+            Article.canonical_url,
+            Article.origin_url,
+            Article.published,
+            Article.first_seen,
+        ).where(Article.story_id == story_id)
+    ).all()
+    story = session.get(Story, story_id)
+    if len(members) < 2:
+        if members:
+            session.execute(
+                update(Article)
+                .where(Article.story_id == story_id)
+                .values(story_id=None)
+                .execution_options(synchronize_session="fetch")
+            )
+        if story is not None:
+            session.delete(story)
+        session.flush()
         return
-    session.connection().execute(
-        update(Story)
-        .where(Story.id == story_id)
-        .values(origin_id=choose_origin(copies), updated_at=datetime.now(UTC))
-    )
+    assert story is not None
+    story.origin_id = choose_origin([Copy(*member) for member in members])
+    story.updated_at = datetime.now(UTC)
+    session.flush()
 
 
 def _remember(session: Session, first_id: int, second_id: int, kind: str) -> None:
@@ -492,11 +575,14 @@ def _remember(session: Session, first_id: int, second_id: int, kind: str) -> Non
     session.flush()
 
 
-def _obey_together(session: Session, article_ids: Sequence[int]) -> None:
+def _obey_together(
+    session: Session, article_ids: Sequence[int], unsettled: set[int] | None = None
+) -> None:
     """Join each of the articles with every article a ``together`` override pairs it with."""
     partners = session.connection().execute(_TOGETHER, {"ids": list(article_ids)}).all()
     for low, high in partners:
-        stories = _story_ids(session, [low, high])
-        first, second = stories.get(low), stories.get(high)
-        if first is None or first != second:
-            _join(session, (low, first), (high, second))
+        first, second = session.get(Article, low), session.get(Article, high)
+        if first is None or second is None:
+            continue
+        if first.story_id is None or first.story_id != second.story_id:
+            _join(session, first, second, unsettled)

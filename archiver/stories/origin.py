@@ -33,31 +33,35 @@ def choose_origin(copies: Sequence[Copy]) -> int:
     """
     if not copies:
         raise ValueError("a story has at least one copy")
+    owns = [{_url_key(u) for u in (copy.url, copy.canonical_url) if u} for copy in copies]
 
-    def own(copy: Copy) -> set[str]:
-        return {_url_key(u) for u in (copy.url, copy.canonical_url) if u}
+    def named_by_others(attribute: str) -> list[bool]:
+        # Linear in the copies (a story may hold thousands): which copies name each key, then
+        # a copy is named when a key of its own is named by a copy other than itself.
+        namers: dict[str, set[int]] = {}
+        for other, own in zip(copies, owns, strict=True):
+            value = getattr(other, attribute)
+            if value and (key := _url_key(value)) not in own:
+                namers.setdefault(key, set()).add(other.id)
+        return [
+            any(key in namers and namers[key] - {copy.id} for key in own)
+            for copy, own in zip(copies, owns, strict=True)
+        ]
 
-    def named_by_others(copy: Copy, attribute: str) -> bool:
-        names = own(copy)
-        return any(
-            other.id != copy.id
-            and (value := getattr(other, attribute))
-            and _url_key(value) in names
-            and _url_key(value) not in own(other)
-            for other in copies
-        )
+    declared, canonical = named_by_others("origin_url"), named_by_others("canonical_url")
 
-    def rank(copy: Copy) -> tuple[bool, bool, bool, datetime, datetime, int]:
+    def rank(index: int) -> tuple[bool, bool, bool, datetime, datetime, int]:
+        copy = copies[index]
         return (
-            not named_by_others(copy, "origin_url"),
-            not named_by_others(copy, "canonical_url"),
+            not declared[index],
+            not canonical[index],
             copy.published is None,
             copy.published or copy.first_seen,
             copy.first_seen,
             copy.id,
         )
 
-    return min(copies, key=rank).id
+    return copies[min(range(len(copies)), key=rank)].id
 
 
 def _url_key(url: str) -> str:
