@@ -22,6 +22,10 @@ unconditional re-crawl's records by type (``warcinfo``, ``revisit``, ``request``
 reprocess's seconds against the crawl's (the target: at least as fast, network off): CPU
 seconds of the command and its processes (what a shared machine cannot blur), and
 wall-clock. The machine's load average is reported at the start and the end.
+
+The crawls link no stories of copies (``ARCHIVER_STORIES=false``) unless ``--stories``:
+reprocess links none either, and the big site's generated articles, made of a few dozen
+sentences, are nearly all "copies" of one another, whose linking then dominates the crawl.
 """
 
 from __future__ import annotations
@@ -92,18 +96,28 @@ def load() -> list[float]:
     return [round(value, 2) for value in os.getloadavg()]
 
 
-def measure(name: str, feeds: int, per_feed: int, full_text: str, workdir: Path) -> dict[str, Any]:
+def progress(report: dict[str, Any], step: str) -> None:
+    """What is done so far, on stderr: a long run shows its figures as they come."""
+    print(json.dumps({"mode": report["mode"], "done": step, **{step: report[step]}}),
+          file=sys.stderr, flush=True)  # fmt: skip
+
+
+def measure(
+    name: str, feeds: int, per_feed: int, full_text: str, workdir: Path, *, stories: bool
+) -> dict[str, Any]:
     """One mode's crawl, its two unchanged re-crawls and reprocess (see the module)."""
     db, media = str(workdir / "a.db"), str(workdir / "media")
     captures = workdir / "captures"
     base = ["--db", db, "--media", media]
-    crawl = [*base, "crawl", "--no-images", "--full-text", full_text]
-    scheduled = [*base, "run", "--all", "--no-images", "--full-text", full_text]
+    linking = [] if stories else ["-s", "ARCHIVER_STORIES=false"]
+    crawl = [*base, "crawl", "--no-images", "--full-text", full_text, *linking]
+    scheduled = [*base, "run", "--all", "--no-images", "--full-text", full_text, *linking]
     report: dict[str, Any] = {
         "mode": name,
         "feeds": feeds,
         "articles": feeds * per_feed,
         "full_text": full_text,
+        "stories": stories,
         "load_at_start": load(),
     }
     paths = big_summary_feed_paths(feeds) if name == "pages" else big_feed_paths(feeds)
@@ -118,6 +132,7 @@ def measure(name: str, feeds: int, per_feed: int, full_text: str, workdir: Path)
             "records": bytes_by_record_type(capture_files(captures)),
             "summary": summary.strip(),
         }
+        progress(report, "crawl")
         with sqlite3.connect(db) as connection:  # the crawl's sources, now scheduled
             connection.execute("UPDATE sources SET crawl_interval = 1800, current_interval = 1800")
         _, summary = run(scheduled)
@@ -127,6 +142,7 @@ def measure(name: str, feeds: int, per_feed: int, full_text: str, workdir: Path)
             "ratio": round(conditional / first, 5),
             "summary": summary.strip(),
         }
+        progress(report, "recrawl_conditional")
         with sqlite3.connect(db) as connection:  # a server that sends no validators
             connection.execute("UPDATE sources SET etag = NULL, last_modified = NULL")
         before, earlier = capture_bytes(captures), capture_files(captures)
@@ -138,6 +154,7 @@ def measure(name: str, feeds: int, per_feed: int, full_text: str, workdir: Path)
             "records": bytes_by_record_type(capture_files(captures) - earlier),
             "summary": summary.strip(),
         }
+        progress(report, "recrawl_unconditional")
     # the mock site is stopped: reprocess has no network to use
     seconds, output = run([*base, "reprocess", "--json"])
     reprocessed = json.loads(output)
@@ -164,6 +181,7 @@ def main() -> None:
     parser.add_argument("--pages-per-feed", type=int, help="its articles a feed (--per-feed)")
     parser.add_argument("--full-text", default="never", choices=("never", "auto", "always"))
     parser.add_argument("--modes", default="feeds,pages", help="feeds, pages or both")
+    parser.add_argument("--stories", action="store_true", help="link copies while crawling")
     options = parser.parse_args()
     modes = [mode.strip() for mode in options.modes.split(",") if mode.strip()]
     if not modes or set(modes) - {"feeds", "pages"}:
@@ -181,7 +199,7 @@ def main() -> None:
                     options.pages_per_feed or options.per_feed,
                     "auto",
                 )
-            reports.append(measure(mode, *sizes, workdir))
+            reports.append(measure(mode, *sizes, workdir, stories=options.stories))
             print(json.dumps(reports[-1], ensure_ascii=False), file=sys.stderr, flush=True)
     print(json.dumps(reports, indent=2, ensure_ascii=False))
 
