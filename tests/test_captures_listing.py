@@ -231,3 +231,24 @@ def test_both_ways_of_storing_keep_the_span_of_polls_that_held_the_article(
         "guid-2": polls[:1],
     }
     assert archive.captures.serving(one["id"]).id == polls[2]  # type: ignore[union-attr]
+
+
+def test_reprocess_reads_a_sitemap_page_with_the_entry_of_the_sitemap_that_listed_it(
+    mock_site: Any, tmp_path: Path
+) -> None:
+    """The news sitemap names titles, dates and keywords some of its pages lack: reprocess
+    reads them again from the sitemap's capture, as the crawl did, so nothing changes."""
+    sitemaps = [mock_site.url(p) for p in ("/sitemaps/news.xml", "/sitemaps/articles.xml")]
+    archiver(tmp_path, "crawl", "--no-images", *sitemaps)
+    articles = archiver(tmp_path, "search", "--format", "json").json()
+    before = {a["id"]: show(tmp_path, a["id"]) for a in articles}
+    assert any(kinds(s["captures"])[0] == ("sitemap", "response") for s in before.values())
+    mock_site.reset_log()
+    report = archiver(tmp_path, "reprocess", "--json").json()
+    assert mock_site.requests() == []
+    assert (report["articles"], report["updated"], report["unchanged"]) == (6, 0, 6)
+    assert report["errors"] == []
+    for article_id, shown in before.items():
+        again = show(tmp_path, article_id)
+        for key in ("title", "published", "categories", "content_html", "revisions"):
+            assert again[key] == shown[key], (again["url"], key)

@@ -81,6 +81,9 @@ class ReprocessTarget:
     content_selectors: list[str] = field(default_factory=list)
     remove_selectors: list[str] = field(default_factory=list)
     page: StoredCapture | None = None
+    listing: StoredCapture | None = None
+    """The last response of its feed or sitemap that held it (a sitemap's page: the
+    sitemap whose entry it was), when indexed."""
     images: dict[str, ImageRef] = field(default_factory=dict)
     """What the archive holds of the images the article shows now, by URL (downloaded:
     ``cached``; ``failed``; never tried: ``pending``)."""
@@ -235,8 +238,8 @@ class Captures:
             return [_stored(row) for row in rows]
 
     def targets(self, filters: SearchFilters) -> list[ReprocessTarget]:
-        """The articles *filters* select (no limit), each with its source's settings and its
-        page's latest successful capture, in id order."""
+        """The articles *filters* select (no limit), each with its source's settings, its
+        page's latest successful capture and its last listing capture, in id order."""
         with self.session() as session:
             chosen = apply_filters(
                 select(Article.id), SearchFilters(**{**vars(filters), "limit": None}), session
@@ -264,6 +267,10 @@ class Captures:
                 )
                 for article, source in rows
             }
+            by_listing: dict[int, list[int]] = {}
+            for article, _ in rows:
+                if article.last_listing_capture_id is not None:
+                    by_listing.setdefault(article.last_listing_capture_id, []).append(article.id)
             for part in chunks(list(targets)):
                 shown = session.execute(
                     select(ArticleImage.article_id, Image)
@@ -279,6 +286,10 @@ class Captures:
                 )
                 for row in pages:  # the latest wins
                     targets[row.article_id or 0].page = _stored(row)
+            for part in chunks(list(by_listing)):
+                for row in session.scalars(select(Capture).where(Capture.id.in_(part))):
+                    for article_id in by_listing[row.id]:
+                        targets[article_id].listing = _stored(row)
             return list(targets.values())
 
     def totals(self) -> dict[str, int]:
