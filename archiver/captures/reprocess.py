@@ -164,7 +164,7 @@ def _source_work(
             yield _Work(target, found, page)
         elif page is not None:
             item = ArticleItem(url=target.url, source_url=target.source_url)
-            entry = next(
+            listing = next(
                 (
                     listed[key]
                     for url in (target.url, target.canonical_url, page.url)
@@ -173,7 +173,7 @@ def _source_work(
                 ),
                 None,
             )
-            yield _Work(target, item, page, entry)
+            yield _Work(target, item, page, listing)
         else:
             report.missing += 1
 
