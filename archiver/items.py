@@ -47,6 +47,9 @@ class ArticleItem:
     base_url: str | None = None
     """What relative URLs in the entry's content resolve against: its xml:base, else the
     feed's URL (RFC 4287 §2 / XML Base). None means the article's own URL."""
+    listing_capture_id: int | None = None
+    """The capture index row of the feed (or sitemap) response the entry was read from, when
+    it was captured and indexed: the store keeps the span of them that held the article."""
 
     # -- raw, as the source said it --
     guid: str | None = None

@@ -44,6 +44,11 @@ once its group is committed, so a killed crawl loses at most one group in flight
 ARCHIVER_STORE_BATCH_SECONDS = 0.5
 """The longest an article waits for its group to fill before the group is committed."""
 
+ARCHIVER_STORIES = True
+"""Link each committed group's new and changed articles with their copies (stories) during
+the crawl. ``false``: the crawl links none (``archiver stories rebuild`` makes them later),
+as a benchmark of what the crawl itself costs may want."""
+
 ARCHIVER_RSSHUB_URL = os.environ.get("ARCHIVER_RSSHUB_URL", "https://rsshub.app")
 """The RSSHub instance that sources given as routes (``rsshub:/36kr/news/latest``) are
 fetched from, at each crawl: a self-hosted one (``http://127.0.0.1:1200``), with a path
@@ -185,6 +190,11 @@ ARCHIVER_CAPTURES_FILE_BYTES = _environment_int("ARCHIVER_CAPTURES_FILE_BYTES", 
 
 ARCHIVER_CAPTURES_REQUESTS = True
 """Keep each response's request as a ``request`` record beside it."""
+
+ARCHIVER_CAPTURES_REVISIT_REQUESTS = False
+"""Keep a ``request`` record beside each ``revisit`` too (with ``ARCHIVER_CAPTURES_REQUESTS``).
+Off: an unchanged feed's poll then costs its revisit alone (about 500 bytes, not 1 KB); the
+request that fetched the payload is kept beside the response the revisit refers to."""
 
 ARCHIVER_CAPTURES_REVISITS = True
 """A payload already captured for the URL is written as a ``revisit`` record (its headers,

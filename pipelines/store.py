@@ -46,6 +46,7 @@ class StorePipeline:
         settings = crawler.settings
         self.batch_size = max(1, settings.getint("ARCHIVER_STORE_BATCH", self.BATCH))
         self.batch_seconds = settings.getfloat("ARCHIVER_STORE_BATCH_SECONDS", self.BATCH_SECONDS)
+        self.link_stories = settings.getbool("ARCHIVER_STORIES", True)
         self._group: list[tuple[tuple[ArticleItem, int, str], asyncio.Future[Any]]] = []
         self._group_timer: asyncio.TimerHandle | None = None
         self._commits: set[asyncio.Future[None]] = set()
@@ -135,12 +136,13 @@ class StorePipeline:
         return item
 
     async def _link_copies(self, article_ids: list[int]) -> None:
-        """Link a committed group's new and changed articles with their copies (stories).
+        """Link a committed group's new and changed articles with their copies (stories),
+        unless ``ARCHIVER_STORIES`` is off.
 
         A step of its own after the group's commit: a failure here costs the links, never
         the articles, and a later ``archiver stories rebuild`` makes them."""
         assert self.archive is not None
-        if not article_ids:
+        if not article_ids or not self.link_stories:
             return
         try:
             story_ids = await self._call(self.archive.stories.link, article_ids)

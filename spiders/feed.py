@@ -28,7 +28,7 @@ from archiver.items import ArticleItem
 from archiver.readers.feeds import ParsedFeed, parse_feed
 from archiver.readers.pages import announced_feeds
 from archiver.readers.rsshub import hide_secrets, is_route, resolve_route, without_secrets
-from spiders.sitemaps import SitemapSourceSpider
+from spiders.sitemaps import SitemapSourceSpider, capture_id_of
 
 logger = logging.getLogger(__name__)
 
@@ -113,7 +113,9 @@ class FeedSpider(SitemapSourceSpider):
             crawl = SitemapCrawl(source_url, outcome)
             self.sitemap_crawls[source_url] = crawl
             crawl.sitemaps.add(response.url)
-            for request in self.follow_sitemap(crawl, sitemap, response.url, depth=0):
+            for request in self.follow_sitemap(
+                crawl, sitemap, response.url, depth=0, capture_id=capture_id_of(response)
+            ):
                 yield request
             return
         if outcome.status == "failed":  # a gzip body that could not be read
@@ -151,15 +153,19 @@ class FeedSpider(SitemapSourceSpider):
         if feed.errors:
             logger.warning("%s is not a well-formed feed: %s", source_url, outcome.error)
         self.report(outcome)
-        for item in self.entries(feed, source_url, feed_url):
+        capture_id = capture_id_of(response)
+        for item in self.entries(feed, source_url, feed_url, capture_id=capture_id):
             yield item
 
-    def entries(self, feed: ParsedFeed, source_url: str, feed_url: str) -> Iterator[ArticleItem]:
-        """The feed's entries, ready for the pipelines: the source's settings attached, and
+    def entries(
+        self, feed: ParsedFeed, source_url: str, feed_url: str, *, capture_id: int | None = None
+    ) -> Iterator[ArticleItem]:
+        """The feed's entries, ready for the pipelines: the source's settings attached,
         relative URLs in their content resolving against the feed's URL (unless xml:base
-        said otherwise)."""
+        said otherwise), and the capture of the feed's response (*capture_id*) named."""
         for item in feed.entries:
             item.base_url = item.base_url or feed_url
+            item.listing_capture_id = capture_id
             yield self.attach_source(item, source_url)
 
     # -- article pages -----------------------------------------------------------------------------

@@ -13,7 +13,7 @@ from scrapy.crawler import Crawler
 from scrapy.http import Request, Response
 from twisted.python.failure import Failure
 
-from archiver.crawling.captures import CAPTURE_KEY
+from archiver.crawling.captures import CAPTURE_KEY, RECORD_KEY
 from archiver.crawling.failures import describe_failure
 from archiver.crawling.signals import SourceOutcome, source_fetched
 from archiver.crawling.sitemaps import SitemapCrawl, fill_from_sitemap
@@ -75,10 +75,17 @@ class SitemapSourceSpider(SourceSpider):
             return None
 
     def follow_sitemap(
-        self, crawl: SitemapCrawl, sitemap: ParsedSitemap, url: str, *, depth: int
+        self,
+        crawl: SitemapCrawl,
+        sitemap: ParsedSitemap,
+        url: str,
+        *,
+        depth: int,
+        capture_id: int | None = None,
     ) -> Iterator[Request]:
         """An index's sitemaps are requested (newest first, within the bound); a urlset's
-        pages are collected. When no sitemap of the source is left to read, its pages are."""
+        pages are collected, with the capture of the response they were read from
+        (*capture_id*). When no sitemap of the source is left to read, its pages are."""
         # Every sitemap counted pending before the first is yielded: between two yields a
         # sibling's failure may run, and must not find the source's sitemaps all read.
         sitemap_urls = list(
@@ -88,6 +95,7 @@ class SitemapSourceSpider(SourceSpider):
                 depth=depth,
                 max_sitemaps=self.max_sitemaps,
                 tracking_params=self.tracking_params,
+                capture_id=capture_id,
             )
         )
         for sitemap_url in sitemap_urls:
@@ -117,7 +125,11 @@ class SitemapSourceSpider(SourceSpider):
             crawl.errors.append(f"{response.url}: {problem.error or 'not a sitemap'}")
             sitemap = ParsedSitemap(kind="urlset")
         for request in self.follow_sitemap(
-            crawl, sitemap, response.url, depth=response.meta["sitemap_depth"]
+            crawl,
+            sitemap,
+            response.url,
+            depth=response.meta["sitemap_depth"],
+            capture_id=capture_id_of(response),
         ):
             yield request
 
@@ -167,7 +179,12 @@ class SitemapSourceSpider(SourceSpider):
                 errback=self.page_failed,
                 dont_filter=True,
                 priority=-position,  # newest first, whatever the scheduler's queue order
-                meta={"source_url": crawl.source_url, "sitemap_entry": entry, CAPTURE_KEY: "page"},
+                meta={
+                    "source_url": crawl.source_url,
+                    "sitemap_entry": entry,
+                    CAPTURE_KEY: "page",
+                    LISTING_KEY: crawl.listed_in.get(entry.url),
+                },
             )
 
     async def parse_page(self, response: Response, **kwargs: Any) -> AsyncIterator[ArticleItem]:
@@ -179,6 +196,7 @@ class SitemapSourceSpider(SourceSpider):
             self.page_settled(response.meta, failure=f"{response.url}: {exc}")
             return
         item.source_kind = "sitemap"
+        item.listing_capture_id = response.meta.get(LISTING_KEY)
         fill_from_sitemap(item, response.meta["sitemap_entry"])
         self.page_settled(response.meta, archived=True)
         yield self.attach_source(item, source_url)
@@ -205,3 +223,13 @@ class SitemapSourceSpider(SourceSpider):
     def finish_sitemap(self, crawl: SitemapCrawl, *, pending_items: int = 0) -> None:
         """Report the sitemap source, its outcome written by :meth:`SitemapCrawl.finish`."""
         self.report(crawl.finish(pending_items=pending_items))
+
+
+LISTING_KEY = "archiver_listing_capture"
+"""Request meta key of a sitemap's page: the capture of the sitemap that listed it."""
+
+
+def capture_id_of(response: Response) -> int | None:
+    """The capture index row of *response*, when it was captured and indexed."""
+    record = response.meta.get(RECORD_KEY)
+    return record.capture_id if record is not None else None

@@ -132,11 +132,19 @@ class WorkerSpider(FeedSpider):
     # -- sitemaps: sitemaps here, pages everywhere ---------------------------------------------
 
     def follow_sitemap(
-        self, crawl: SitemapCrawl, sitemap: Any, url: str, *, depth: int
+        self,
+        crawl: SitemapCrawl,
+        sitemap: Any,
+        url: str,
+        *,
+        depth: int,
+        capture_id: int | None = None,
     ) -> Iterator[Request]:
         from archiver.crawling.workers import LOCAL_META_KEY
 
-        for request in super().follow_sitemap(crawl, sitemap, url, depth=depth):
+        for request in super().follow_sitemap(
+            crawl, sitemap, url, depth=depth, capture_id=capture_id
+        ):
             if request.callback == self.parse_sitemap:
                 request.meta[LOCAL_META_KEY] = True
             yield request

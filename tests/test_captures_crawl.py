@@ -109,7 +109,12 @@ def test_every_kind_of_response_is_captured_and_an_unchanged_recrawl_adds_revisi
     assert {row["kind"] for row in again} == {"feed", "sitemap"}  # no page fetched again
     added = sum(path.stat().st_size for path in warc_files(tmp_path)) - first_bytes
     revisit_bytes = sum(row["length"] for row in again)
-    assert revisit_bytes < 700 * len(again)  # a few hundred bytes each, not the payload
+    assert revisit_bytes < 600 * len(again)  # a few hundred bytes each, not the payload
+    # A revisit has no request record beside it (the response it repeats has its own): the
+    # file holds its warcinfo and the revisits, nothing else.
+    (second,) = [path for path in warc_files(tmp_path) if path.name == again[0]["warc_file"]]
+    assert record_types(second) == ["warcinfo"] + ["revisit"] * len(again)
+    assert added == second.stat().st_size
     assert added < first_bytes / 5
     assert_warcio_reads(tmp_path)
 
@@ -119,7 +124,16 @@ def test_every_kind_of_response_is_captured_and_an_unchanged_recrawl_adds_revisi
     assert listed[0]["payload_digest"] == listed[1]["payload_digest"]
     page_url = mock_site.url("/whole/pages/budget-ld.html")
     shown = archiver(tmp_path, "show", page_url, "--format", "json").json()
-    assert [c["kind"] for c in shown["captures"]] == ["page"]
+    # every record it was read from, oldest first: the feed that gave it, its page, and
+    # the feed's revisit that still held it
+    assert [(c["kind"], c["record_type"]) for c in shown["captures"]] == [
+        ("feed", "response"),
+        ("page", "response"),
+        ("feed", "revisit"),
+    ]
+    assert [c["id"] for c in shown["captures"] if c["kind"] == "feed"] == [
+        c["id"] for c in reversed(listed)
+    ]
     raw = subprocess.run(
         [sys.executable, "-m", "archiver", "--db", str(tmp_path / "archive.db"),
          "--media", str(tmp_path / "media"), "show", page_url, "--capture"],
@@ -134,6 +148,35 @@ def test_every_kind_of_response_is_captured_and_an_unchanged_recrawl_adds_revisi
     assert stats["captures"] == len(index_rows(tmp_path))
     assert stats["capture_revisits"] == len(again)
     assert stats["capture_bytes"] == sum(row["length"] for row in index_rows(tmp_path))
+
+
+def record_types(path: Path) -> list[str]:
+    with path.open("rb") as stream:
+        return [record.rec_type for record in ArchiveIterator(stream)]
+
+
+def test_a_revisit_keeps_its_request_record_when_asked(mock_site: Any, tmp_path: Path) -> None:
+    feed = mock_site.url("/whole/full.xml")
+    archiver(tmp_path, "crawl", "--full-text", "never", feed)
+    asked = "ARCHIVER_CAPTURES_REVISIT_REQUESTS=true"
+    archiver(tmp_path, "crawl", "--full-text", "never", feed, "-s", asked)
+    written = index_rows_by_file(tmp_path)
+    first, second = sorted(warc_files(tmp_path), key=lambda path: written[path.name])
+    assert record_types(first) == ["warcinfo", "response", "request"]
+    assert record_types(second) == ["warcinfo", "revisit", "request"]
+    with second.open("rb") as stream:
+        revisit, request = list(ArchiveIterator(stream))[1:]
+        revisit_id = revisit.rec_headers.get_header("WARC-Record-ID")
+        assert request.rec_headers.get_header("WARC-Concurrent-To") == revisit_id
+    assert_warcio_reads(tmp_path)
+
+
+def index_rows_by_file(tmp_path: Path) -> dict[str, int]:
+    """Each WARC file's first indexed row id: the order the files were written in."""
+    first: dict[str, int] = {}
+    for row in index_rows(tmp_path):
+        first.setdefault(row["warc_file"], row["id"])
+    return first
 
 
 def test_captures_can_be_limited_by_kind_and_size_or_turned_off(

@@ -64,6 +64,7 @@ def test_a_merged_page_is_stored_with_where_it_came_from(archive: Archive) -> No
     }
     assert shown["captures"] == [
         {
+            "id": 1,
             "url": "https://example.com/a/1",
             "fetched_at": "2021-04-02T06:27:15Z",
             "status": 200,

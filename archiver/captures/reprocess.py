@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from archiver.captures.warc import read_record
+from archiver.crawling.sitemaps import fill_from_sitemap
 from archiver.errors import ArchiverError, FeedParseError, PageParseError
 from archiver.extract.engine import extract_article
 from archiver.extract.merge import head_image_provenance, merge_page
@@ -25,7 +26,9 @@ from archiver.extract.rules import SiteRule, source_rule
 from archiver.items import ArticleItem, ImageRef, PageFetch
 from archiver.media.selection import article_images
 from archiver.normalize.article import content_hash, normalize_article, normalize_fields
+from archiver.normalize.urls import canonicalize_url
 from archiver.readers.feeds import parse_feed
+from archiver.readers.sitemaps import SitemapEntry, merged, read_sitemap
 
 logger = logging.getLogger(__name__)
 
@@ -60,6 +63,8 @@ class _Work:
     target: Any
     item: ArticleItem
     page: Any = None
+    sitemap_entry: SitemapEntry | None = None
+    """A sitemap's page: the entry of the sitemap that listed it, read again."""
 
 
 def reprocess(
@@ -113,8 +118,10 @@ def _source_work(
 ) -> Iterator[_Work]:
     """The articles of one source, each with what its captures say: the entry of the latest
     feed capture naming it (every distinct payload of the source's feed is read once,
-    oldest first), else its page alone (a page source, a sitemap's page)."""
+    oldest first), else its page alone (a page source, a sitemap's page, with the entry of
+    the sitemap that last listed it)."""
     entries: dict[str, ArticleItem] = {}
+    listed = _sitemap_entries(archive, captures_dir, targets, tracking, report)
     if any(t.source_kind not in ("page", "sitemap") for t in targets):
         seen: set[str] = set()
         for capture in archive.captures.of_source(source_url, ("feed",)):
@@ -156,9 +163,61 @@ def _source_work(
             _attach_source(found, target)
             yield _Work(target, found, page)
         elif page is not None:
-            yield _Work(target, ArticleItem(url=target.url, source_url=target.source_url), page)
+            item = ArticleItem(url=target.url, source_url=target.source_url)
+            listing = next(
+                (
+                    listed[key]
+                    for url in (target.url, target.canonical_url, page.url)
+                    if url and (key := canonicalize_url(url, tracking_params=tracking))
+                    if key in listed
+                ),
+                None,
+            )
+            yield _Work(target, item, page, listing)
         else:
             report.missing += 1
+
+
+def _sitemap_entries(
+    archive: Any,
+    captures_dir: str | Path,
+    targets: list[Any],
+    tracking: tuple[str, ...],
+    report: ReprocessReport,
+) -> dict[str, SitemapEntry]:
+    """The entries of the sitemaps that last listed the sitemap pages among *targets*, by
+    canonical URL, as the crawl keyed them (``SitemapCrawl.follow``): each sitemap capture
+    read once (a revisit through the response it repeats)."""
+    listed: dict[str, SitemapEntry] = {}
+    read: set[tuple[str, int]] = set()
+    for target in targets:
+        capture = target.listing
+        if target.source_kind != "sitemap" or capture is None or capture.kind != "sitemap":
+            continue
+        try:
+            original = archive.captures.original(capture)
+        except ArchiverError as error:
+            report.errors.append(str(error))
+            continue
+        if (original.warc_file, original.offset) in read:
+            continue
+        read.add((original.warc_file, original.offset))
+        try:
+            _status, _headers, body = read_record(
+                captures_dir, original.warc_file, original.offset, decoded=True
+            )
+            sitemap = read_sitemap(body, original.url)
+        except (OSError, FeedParseError) as error:
+            report.errors.append(f"{original.url} ({original.warc_file}): {error}")
+            continue
+        if sitemap is None or sitemap.kind != "urlset":
+            continue
+        for entry in sitemap.entries:
+            key = canonicalize_url(entry.url, tracking_params=tracking)
+            if key is not None:
+                known = listed.get(key)
+                listed[key] = merged(known, entry) if known else entry
+    return listed
 
 
 def _attach_source(item: ArticleItem, target: Any) -> None:
@@ -234,9 +293,12 @@ def _apply_page(unit: _Work, page: ArticleItem | str, tracking: tuple[str, ...])
         unit.page = None
         return
     if unit.target.source_kind in ("page", "sitemap") and not unit.item.title_raw:
-        # the page is the article (spiders' read_page, then the front-matter pipeline)
+        # the page is the article (spiders' read_page, fill_from_sitemap for a sitemap's
+        # page, then the front-matter pipeline)
         page.page = fetch
         page.source_kind = unit.target.source_kind
+        if unit.sitemap_entry is not None:
+            fill_from_sitemap(page, unit.sitemap_entry)
         _attach_source(page, unit.target)
         normalize_article(page, tracking_params=tracking)
         unit.item = page

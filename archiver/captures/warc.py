@@ -114,7 +114,8 @@ class WarcFileWriter:
 
         With *revisit_of* (an earlier record of the same payload) it is a ``revisit`` record
         (profile identical-payload-digest): the headers, not the payload. With *request*,
-        a ``request`` record follows it (``WARC-Concurrent-To`` the response)."""
+        a ``request`` record follows it (``WARC-Concurrent-To`` the response); the caller
+        decides whether a revisit has one (``ARCHIVER_CAPTURES_REVISIT_REQUESTS``)."""
         fetched_at = (fetched_at or datetime.now(UTC)).astimezone(UTC)
         status_line = f"{status} {reason}".strip() if reason else str(status)
         http_headers = StatusAndHeaders(status_line, list(headers), protocol=protocol)

@@ -5,9 +5,10 @@ the payload and headers as the server sent them (compressed, ``Content-Encoding`
 ``Content-Length`` as they were) after redirects were followed. Requests ask for a capture
 with ``meta["archiver_capture"]``: ``source`` (a source's own response: a feed, a sitemap or
 an HTML page, told apart by what it answers), ``sitemap`` or ``page``. Each is written as a
-``response`` record (a ``revisit`` when its payload is one already captured for the URL)
-followed by its ``request`` record, indexed in the archive once whole in its file, and
-handed back on the response's ``meta["archiver_capture_record"]``. Writing (gzip) and
+``response`` record followed by its ``request`` record (a ``revisit`` when its payload is
+one already captured for the URL, without its request unless asked), indexed in the
+archive once whole in its file, and handed back on the response's
+``meta["archiver_capture_record"]``. Writing (gzip) and
 indexing run in a thread, never on the reactor.
 """
 
@@ -61,7 +62,8 @@ class CaptureMiddleware:
 
     Settings: ``ARCHIVER_CAPTURES`` (off: no captures at all), ``ARCHIVER_CAPTURES_KINDS``,
     ``ARCHIVER_CAPTURES_MAX_BYTES`` (larger payloads are not kept), ``ARCHIVER_CAPTURES_FILE_BYTES``
-    (rotation), ``ARCHIVER_CAPTURES_REQUESTS``, ``ARCHIVER_CAPTURES_REVISITS``,
+    (rotation), ``ARCHIVER_CAPTURES_REQUESTS``, ``ARCHIVER_CAPTURES_REVISIT_REQUESTS``,
+    ``ARCHIVER_CAPTURES_REVISITS``,
     ``ARCHIVER_CAPTURES_DIR`` (a directory or a Scrapy files store URI).
     """
 
@@ -85,6 +87,9 @@ class CaptureMiddleware:
             )
         self.max_bytes = settings.getint("ARCHIVER_CAPTURES_MAX_BYTES", 0)
         self.requests = settings.getbool("ARCHIVER_CAPTURES_REQUESTS", True)
+        self.revisit_requests = self.requests and settings.getbool(
+            "ARCHIVER_CAPTURES_REVISIT_REQUESTS", False
+        )
         self.revisits = settings.getbool("ARCHIVER_CAPTURES_REVISITS", True)
         self.closed_files: list[Path] = []
         self.writer = WarcFileWriter(
@@ -149,7 +154,7 @@ class CaptureMiddleware:
 
     def _capture(self, request: Request, response: Response, kind: str) -> CaptureRecord:
         """Write (in a thread) the response, as a revisit when its payload is known for its
-        URL, and its request; then index it."""
+        URL, and its request (a revisit's only when asked); then index it."""
         body = response.body
         digest = payload_digest(body)
         earlier = self._earlier(response.url, digest) if self.revisits else None
@@ -163,7 +168,7 @@ class CaptureMiddleware:
             protocol=response.protocol or "HTTP/1.1",
             ip_address=str(response.ip_address) if response.ip_address else None,
             request=SentRequest(request.method, _headers(request.headers))
-            if self.requests
+            if (self.revisit_requests if earlier is not None else self.requests)
             else None,
             revisit_of=earlier,
             kind=kind,

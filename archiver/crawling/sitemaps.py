@@ -61,6 +61,9 @@ class SitemapCrawl:
     sitemaps_followed: int = 0
     entries: dict[str, SitemapEntry] = field(default_factory=dict)
     """Pages listed, by canonical URL (a page listed twice keeps its newest date)."""
+    listed_in: dict[str, int] = field(default_factory=dict)
+    """The capture (index row) of the sitemap that listed each page last, by the page's URL
+    as listed: the article's listing capture."""
     errors: list[str] = field(default_factory=list)
     """Problems with the sitemaps themselves."""
     pending_pages: int = 0
@@ -78,12 +81,13 @@ class SitemapCrawl:
         depth: int,
         max_sitemaps: int,
         tracking_params: tuple[str, ...],
+        capture_id: int | None = None,
     ) -> Iterator[str]:
-        """Take in the sitemap read at ``url`` (``depth`` indexes below the root): a
-        urlset's pages are collected, by canonical URL without ``tracking_params``; an
-        index's sitemaps not met before are yielded to be read, newest first, while the
-        source has read fewer than ``max_sitemaps``. Each is counted pending as it is
-        yielded, until it is :meth:`sitemap_read`."""
+        """Take in the sitemap read at ``url`` (``depth`` indexes below the root; its
+        response's capture *capture_id*): a urlset's pages are collected, by canonical URL
+        without ``tracking_params``; an index's sitemaps not met before are yielded to be
+        read, newest first, while the source has read fewer than ``max_sitemaps``. Each is
+        counted pending as it is yielded, until it is :meth:`sitemap_read`."""
         self.outcome.kind = "sitemap"
         self.errors.extend(f"{url}: {error}" for error in sitemap.errors)
         if sitemap.kind == "urlset":
@@ -95,6 +99,8 @@ class SitemapCrawl:
                     continue
                 known = self.entries.get(key)
                 self.entries[key] = merged(known, entry) if known else entry
+                if capture_id is not None:
+                    self.listed_in[self.entries[key].url] = capture_id
             return
         if depth >= MAX_SITEMAP_DEPTH:
             self.errors.append(f"{url}: sitemap indexes nested too deep; not followed")

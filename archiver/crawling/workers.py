@@ -295,7 +295,9 @@ class SharedSitemapPages:
         token = uuid.uuid4().hex
         key = self.keys.sitemap(token)
         # What finish_sitemap reads, without the pages listed: the pages are counted here.
-        state = replace(crawl, entries={}, sitemaps=set(), sitemaps_followed=0, failures=[])
+        state = replace(
+            crawl, entries={}, listed_in={}, sitemaps=set(), sitemaps_followed=0, failures=[]
+        )
         pipe = self.server.pipeline()
         pipe.hset(
             key,

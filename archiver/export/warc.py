@@ -100,9 +100,15 @@ def _write(
             page = archive.captures.serving(article["id"])
             if page is not None:
                 captures.append(page)
-                if page.kind == "page" and page.source_url:
-                    feeds = archive.captures.of_source(page.source_url, ("feed",))
-                    captures.extend(feeds[-1:])
+                if page.kind == "page":
+                    # the last response of its feed (or sitemap) that held it, else (an
+                    # article indexed before that was kept) its source's latest feed
+                    listing = archive.captures.last_listing(article["id"])
+                    if listing is not None and listing.id != page.id:
+                        captures.append(listing)
+                    elif listing is None and page.source_url:
+                        feeds = archive.captures.of_source(page.source_url, ("feed",))
+                        captures.extend(feeds[-1:])
             if not captures:
                 report.articles_without_capture += 1
             for capture in captures:

@@ -19,7 +19,14 @@ from sqlalchemy.sql.elements import ColumnElement
 from archiver.errors import DatabaseError, NotFoundError
 from archiver.items import ArticleItem
 from archiver.normalize.article import content_hash
-from archiver.storage.batch import Entry, fill_article, is_another_version, store_known_outcomes
+from archiver.storage.batch import (
+    Entry,
+    fill_article,
+    is_another_version,
+    note_listing,
+    store_known_outcomes,
+)
+from archiver.storage.captures import read_from
 from archiver.storage.db import first_line
 from archiver.storage.images import image_listing, link_images, save_images
 from archiver.storage.models import (
@@ -27,7 +34,6 @@ from archiver.storage.models import (
     ArticleCategory,
     ArticleImage,
     ArticleTag,
-    Capture,
     Category,
     Image,
     Revision,
@@ -342,6 +348,7 @@ def write_article(
             return StoreResult(other.id, "unchanged")
     if existing is None:
         article = Article(source_id=source_id, guid=identity, first_seen=now, last_seen=now)
+        note_listing(article, item)
         fill_article(article, item, digest)
         article.canonical_url = canonical_url
         session.add(article)
@@ -350,6 +357,7 @@ def write_article(
     else:
         article = existing
         article.last_seen = now
+        note_listing(article, item)
         if not is_another_version(article.content_hash, article.entry_hash, item, digest) and not (
             reparsed and _normalized_differ(article, item)
         ):
@@ -499,10 +507,9 @@ def _detail(
 
 
 def _captures(session: Session, ids: Sequence[int]) -> dict[int, list[dict[str, Any]]]:
-    """The captures of the articles *ids*, oldest first, by article."""
+    """Every capture the articles *ids* were read from, oldest first, by article: their
+    pages' and their feeds' (see :func:`~archiver.storage.captures.read_from`)."""
     found: dict[int, list[dict[str, Any]]] = {}
-    for capture in session.scalars(
-        select(Capture).where(Capture.article_id.in_(ids)).order_by(Capture.id)
-    ):
-        found.setdefault(capture.article_id or 0, []).append(capture_listing(capture))
+    for article_id, capture in read_from(session, ids):
+        found.setdefault(article_id, []).append(capture_listing(capture))
     return found

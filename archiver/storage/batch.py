@@ -18,7 +18,7 @@ from datetime import UTC, datetime
 from types import SimpleNamespace
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import case, select, update
 from sqlalchemy.orm import Session
 
 from archiver.items import ArticleItem
@@ -110,6 +110,19 @@ def fill_article(article: Any, item: ArticleItem, digest: str) -> None:
     }
 
 
+def note_listing(article: Any, item: ArticleItem) -> None:
+    """Widen *article*'s span of listing captures (the feed's or sitemap's responses that held
+    it: ``first_listing_capture_id`` to ``last_listing_capture_id``) to the one *item* was
+    read from, if any."""
+    capture_id = item.listing_capture_id
+    if capture_id is None:
+        return
+    first = getattr(article, "first_listing_capture_id", None)
+    last = getattr(article, "last_listing_capture_id", None)
+    article.first_listing_capture_id = capture_id if first is None else min(first, capture_id)
+    article.last_listing_capture_id = capture_id if last is None else max(last, capture_id)
+
+
 def fill_page(article: Any, item: ArticleItem) -> None:
     """Set how the article's page went in this crawl (a fetch or a failure; a page kept or
     deferred changes nothing): the columns ``storage.pages.record_page`` sets."""
@@ -184,7 +197,8 @@ def store_known_outcomes(
     results: dict[int, StoreResult] = {}
     seen_keys: set[tuple[int, str]] = set()
     seen_urls: set[str] = set()
-    unchanged: list[int] = []
+    unchanged: dict[int | None, list[int]] = {}
+    """The unchanged articles' ids, by the listing capture they were read from."""
     unchanged_images = []
     new: list[int] = []
     for index, (item, source_id, identity) in enumerate(entries):
@@ -202,7 +216,7 @@ def store_known_outcomes(
             if paged or is_another_version(own.content_hash, own.entry_hash, item, digests[index]):
                 continue
             results[index] = StoreResult(own.id, "unchanged")
-            unchanged.append(own.id)
+            unchanged.setdefault(item.listing_capture_id, []).append(own.id)
             # Its images (fetched again if they had failed): record how.
             unchanged_images += [
                 r for r in item.images if r.status in ("downloaded", "cached", "failed")
@@ -212,15 +226,31 @@ def store_known_outcomes(
             continue  # another feed's copy, or a feed pointing every entry at one page
         new.append(index)
     if unchanged:
-        for part in chunks(unchanged):
-            table: Any = Article.__table__
-            session.connection().execute(
-                update(table).where(table.c.id.in_(part)).values(last_seen=now)
-            )
+        _seen_again(session, unchanged, now)
         save_images(session, unchanged_images, ids=False)
     if new:
         results.update(_insert_new(session, terms, entries, digests, new, now))
     return results
+
+
+def _seen_again(session: Session, unchanged: dict[int | None, list[int]], now: datetime) -> None:
+    """Move ``last_seen`` of the *unchanged* articles (ids by the listing capture they were
+    read from) to *now*, and widen their span of listing captures to it, as
+    :func:`note_listing` does one by one: one statement per capture and thousand ids."""
+    table: Any = Article.__table__
+    first, last = table.c.first_listing_capture_id, table.c.last_listing_capture_id
+    connection = session.connection()
+    for capture_id, ids in unchanged.items():
+        values: dict[str, Any] = {"last_seen": now}
+        if capture_id is not None:
+            values["first_listing_capture_id"] = case(
+                (first.is_(None) | (first > capture_id), capture_id), else_=first
+            )
+            values["last_listing_capture_id"] = case(
+                (last.is_(None) | (last < capture_id), capture_id), else_=last
+            )
+        for part in chunks(ids):
+            connection.execute(update(table).where(table.c.id.in_(part)).values(**values))
 
 
 def _insert_new(
@@ -250,6 +280,7 @@ def _insert_new(
             last_seen=now,
             canonical_url=item.canonical_url,
         )
+        note_listing(values, item)
         fill_article(values, item, digests[index])
         fill_page(values, item)
         rows.append({name: getattr(values, name, defaults.get(name)) for name in columns})

@@ -12,8 +12,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy import func, or_, select, union_all, update
+from sqlalchemy.orm import Session, aliased
 
 from archiver.errors import NotFoundError
 from archiver.items import CaptureRecord, ImageRef
@@ -81,6 +81,9 @@ class ReprocessTarget:
     content_selectors: list[str] = field(default_factory=list)
     remove_selectors: list[str] = field(default_factory=list)
     page: StoredCapture | None = None
+    listing: StoredCapture | None = None
+    """The last response of its feed or sitemap that held it (a sitemap's page: the
+    sitemap whose entry it was), when indexed."""
     images: dict[str, ImageRef] = field(default_factory=dict)
     """What the archive holds of the images the article shows now, by URL (downloaded:
     ``cached``; ``failed``; never tried: ``pending``)."""
@@ -192,8 +195,9 @@ class Captures:
             return [_stored(row) for row in rows]
 
     def serving(self, article_id: int) -> StoredCapture | None:
-        """The capture an article was last read from: its page's latest, else the latest
-        capture of its source's feed, else None."""
+        """The capture an article was last read from: its page's latest, else the last
+        response of its feed (or sitemap) that held it, else (an article indexed before
+        that was known) the latest capture of its source's feed, else None."""
         with self.session() as session:
             row = session.scalars(
                 select(Capture)
@@ -201,6 +205,8 @@ class Captures:
                 .order_by(Capture.id.desc())
                 .limit(1)
             ).first()
+            if row is None:
+                row = _last_listing(session, article_id)
             if row is None:
                 source_url = session.scalar(
                     select(Source.url)
@@ -215,6 +221,12 @@ class Captures:
                 ).first()
             return _stored(row) if row is not None else None
 
+    def last_listing(self, article_id: int) -> StoredCapture | None:
+        """The last response of the article's feed (or sitemap) that held it, if indexed."""
+        with self.session() as session:
+            row = _last_listing(session, article_id)
+            return _stored(row) if row is not None else None
+
     def of_source(self, source_url: str, kinds: Iterable[str] = ("feed",)) -> list[StoredCapture]:
         """The captures of a source's own responses of *kinds*, oldest first."""
         with self.session() as session:
@@ -226,8 +238,8 @@ class Captures:
             return [_stored(row) for row in rows]
 
     def targets(self, filters: SearchFilters) -> list[ReprocessTarget]:
-        """The articles *filters* select (no limit), each with its source's settings and its
-        page's latest successful capture, in id order."""
+        """The articles *filters* select (no limit), each with its source's settings, its
+        page's latest successful capture and its last listing capture, in id order."""
         with self.session() as session:
             chosen = apply_filters(
                 select(Article.id), SearchFilters(**{**vars(filters), "limit": None}), session
@@ -255,6 +267,10 @@ class Captures:
                 )
                 for article, source in rows
             }
+            by_listing: dict[int, list[int]] = {}
+            for article, _ in rows:
+                if article.last_listing_capture_id is not None:
+                    by_listing.setdefault(article.last_listing_capture_id, []).append(article.id)
             for part in chunks(list(targets)):
                 shown = session.execute(
                     select(ArticleImage.article_id, Image)
@@ -270,6 +286,10 @@ class Captures:
                 )
                 for row in pages:  # the latest wins
                     targets[row.article_id or 0].page = _stored(row)
+            for part in chunks(list(by_listing)):
+                for row in session.scalars(select(Capture).where(Capture.id.in_(part))):
+                    for article_id in by_listing[row.id]:
+                        targets[article_id].listing = _stored(row)
             return list(targets.values())
 
     def totals(self) -> dict[str, int]:
@@ -292,6 +312,42 @@ class Captures:
                 "capture_revisits": int(revisits or 0),
                 "capture_bytes": int(size),
             }
+
+
+def _last_listing(session: Session, article_id: int) -> Capture | None:
+    return session.scalars(
+        select(Capture)
+        .join(Article, Article.last_listing_capture_id == Capture.id)
+        .where(Article.id == article_id)
+    ).first()
+
+
+def read_from(session: Session, ids: Sequence[int]) -> list[tuple[int, Any]]:
+    """Every capture the articles *ids* were read from, as ``(article id, row)``, by article
+    and oldest first: their pages' records (``captures.article_id``) and their feed's (or
+    sitemap's) records from the one that first gave the article to the last that still held
+    it (``articles.first_listing_capture_id`` to ``last_listing_capture_id``: the records of
+    that URL, or of the URL it moved to, whose ids lie between, responses and revisits).
+
+    One statement for any number of articles; an article's feed records are one range of
+    the ``(url, id)`` index, so a feed polled every 30 minutes for a year costs a read of
+    the records listed, never a scan of the feed's others."""
+    table: Any = Capture.__table__
+    columns = list(table.c)
+    pages = select(table.c.article_id.label("owner"), *columns).where(table.c.article_id.in_(ids))
+    first, last = aliased(Capture, name="first_listing"), aliased(Capture, name="last_listing")
+    span = Capture.id.between(Article.first_listing_capture_id, Article.last_listing_capture_id)
+    feeds = (
+        select(Article.id.label("owner"), *columns)
+        .select_from(Article)
+        .join(first, first.id == Article.first_listing_capture_id)
+        .join(last, last.id == Article.last_listing_capture_id)
+        .join(table, or_(table.c.url == first.url, table.c.url == last.url) & span)
+        .where(Article.id.in_(ids))
+    )
+    both = union_all(pages, feeds).subquery()
+    rows = session.execute(select(both).order_by(both.c.owner, both.c.fetched_at, both.c.id))
+    return [(row.owner, row) for row in rows]
 
 
 def index_page_capture(session: Session, record: CaptureRecord, article: Article) -> None:

@@ -176,6 +176,13 @@ class Article(Base):
     story_id: Mapped[int | None] = mapped_column(Integer, index=True)
     """The story of copies it is one of (``stories.id``), or None when it stands alone. No
     foreign key: ``stories.origin_id`` points back here, and stories are rebuilt at will."""
+    first_listing_capture_id: Mapped[int | None] = mapped_column(Integer)
+    """The capture (``captures.id``) of the feed (or sitemap) response that first gave the
+    article; None when none was indexed. No foreign key: ``captures.article_id`` points
+    back here."""
+    last_listing_capture_id: Mapped[int | None] = mapped_column(Integer)
+    """The capture of the latest response of that feed (or sitemap) that still held the
+    article: the article's feed records are the feed's between the two."""
 
     source: Mapped[Source] = relationship()
 
@@ -305,7 +312,7 @@ class Capture(Base):
     __tablename__ = "captures"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    url: Mapped[str] = mapped_column(String(2048), index=True)
+    url: Mapped[str] = mapped_column(String(2048))
     fetched_at: Mapped[datetime]
     status: Mapped[int] = mapped_column(Integer)
     content_type: Mapped[str | None] = mapped_column(String(255))
@@ -332,7 +339,11 @@ class Capture(Base):
     """The ``crawl_runs`` row of the crawl that fetched it (no foreign key: a capture is
     indexed before its run may be, and outlives nothing but the file)."""
 
-    __table_args__ = (Index("ix_captures_warc_file_offset", "warc_file", "offset"),)
+    __table_args__ = (
+        Index("ix_captures_warc_file_offset", "warc_file", "offset"),
+        # A URL's records, and an article's span of its feed's records (by id) in one range.
+        Index("ix_captures_url_id", "url", "id"),
+    )
 
 
 class Fingerprint(Base):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -68,9 +70,10 @@ def record_page(session: Session, article: Article, item: ArticleItem) -> None:
         index_page_capture(session, page.capture, article)
 
 
-def capture_listing(capture: Capture) -> dict[str, object]:
-    """A capture as a listing's JSON object."""
+def capture_listing(capture: Capture | Any) -> dict[str, object]:
+    """A capture (a row, or anything with its columns) as a listing's JSON object."""
     return {
+        "id": capture.id,
         "url": capture.url,
         "fetched_at": iso_utc(capture.fetched_at),
         "status": capture.status,
