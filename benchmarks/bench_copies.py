@@ -171,18 +171,25 @@ commit."""
 
 @contextmanager
 def phases(spent: Counter[str]) -> Iterator[None]:
-    """Add the CPU time of each phase's functions, called by ``link``, to *spent* (ms)."""
+    """Add the CPU time of each phase's functions, called by ``link``, to *spent* (ms): a
+    lookup made inside a join counts as lookup, not twice."""
     saved = {}
+    outer: list[str] = []  # the phases being timed, innermost last
     for phase, names in PHASES.items():
         for name in names:
             function = saved[name] = getattr(stories_module, name)
 
             def timed(*args: Any, _f: Any = function, _phase: str = phase, **kwargs: Any) -> Any:
                 used = time.process_time()
+                outer.append(_phase)
                 try:
                     return _f(*args, **kwargs)
                 finally:
-                    spent[_phase] += (time.process_time() - used) * 1000
+                    outer.pop()
+                    elapsed = (time.process_time() - used) * 1000
+                    spent[_phase] += elapsed
+                    if outer:
+                        spent[outer[-1]] -= elapsed
 
             setattr(stories_module, name, timed)
     try:
