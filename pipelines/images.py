@@ -143,8 +143,6 @@ class ArticleImagesPipeline(FilesPipeline):
         store_uri = settings.get("ARCHIVER_MEDIA_DIR") or settings.get("FILES_STORE") or "media"
         return cls(store_uri, crawler=crawler)
 
-    # -- lifecycle ---------------------------------------------------------------------------------
-
     async def open_spider(self) -> None:  # type: ignore[override]  # Scrapy >= 2.14 accepts async, spider-less hooks
         super().open_spider()
         database_url = self.crawler.settings.get("ARCHIVER_DATABASE_URL")
@@ -155,8 +153,6 @@ class ArticleImagesPipeline(FilesPipeline):
         close_store = getattr(self.store, "close", None)
         if close_store is not None:
             close_store()  # its directory of unfinished files
-
-    # -- which images ------------------------------------------------------------------------------
 
     async def process_item(self, item: Any) -> Any:  # type: ignore[override]  # Scrapy >= 2.14 calls it spider-less
         """What the archive holds of the item's images is read in one query, then each
@@ -183,8 +179,6 @@ class ArticleImagesPipeline(FilesPipeline):
                 continue
             requests.append(request)
         return requests
-
-    # -- downloading -------------------------------------------------------------------------------
 
     def media_to_download(
         self, request: Request, info: MediaPipeline.SpiderInfo, *, item: Any = None
@@ -328,8 +322,6 @@ class ArticleImagesPipeline(FilesPipeline):
             max_redirects=self.max_redirects,
         )
         return ImageFailed(reason, detail)
-
-    # -- results -----------------------------------------------------------------------------------
 
     def item_completed(
         self, results: list[FileInfoOrError], item: Any, info: MediaPipeline.SpiderInfo

@@ -38,8 +38,7 @@ class StorePipeline:
     outcomes; its id is in the crawl's stats as ``archiver/run_id``.
     """
 
-    BATCH = 100
-    BATCH_SECONDS = 0.5
+    BATCH, BATCH_SECONDS = 100, 0.5  # articles and seconds of a group, by default
 
     def __init__(self, *, crawler: Crawler) -> None:
         self.crawler = crawler

@@ -38,6 +38,7 @@ from archiver.captures.warc import (
     payload_digest,
 )
 from archiver.items import CaptureRecord
+from archiver.readers.rsshub import without_secrets
 
 logger = logging.getLogger(__name__)
 
@@ -70,6 +71,8 @@ class CaptureMiddleware:
     def __init__(self, *, crawler: Crawler) -> None:
         settings = crawler.settings
         self.crawler = crawler
+        self.rsshub_instance: str | None = settings.get("ARCHIVER_RSSHUB_URL")
+        """Its access key is a secret: a route's URL is kept without it, record and index."""
         location = captures_location(settings)
         self.store_uri: str | None = None
         if is_remote(location):
@@ -156,11 +159,12 @@ class CaptureMiddleware:
         """Write (in a thread) the response, as a revisit when its payload is known for its
         URL, and its request (a revisit's only when asked); then index it."""
         body = response.body
+        url = without_secrets(response.url, self.rsshub_instance)
         digest = payload_digest(body)
-        earlier = self._earlier(response.url, digest) if self.revisits else None
+        earlier = self._earlier(url, digest) if self.revisits else None
         source_url = request.meta.get("source_url")
         record = self.writer.write_response(
-            response.url,
+            url,
             status=response.status,
             headers=_headers(response.headers),
             body=body,
@@ -175,7 +179,7 @@ class CaptureMiddleware:
             source_url=source_url,
         )
         if record.record_type == "response":
-            self._remember(response.url, digest, EarlierCapture(record.url, record.fetched_at))
+            self._remember(url, digest, EarlierCapture(record.url, record.fetched_at))
         if self.index is not None:
             capture_id = self.index.add(
                 record, kind=kind, source_url=source_url, run_id=self._run_id()
