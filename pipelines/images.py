@@ -213,8 +213,8 @@ class ArticleImagesPipeline(FilesPipeline):
     ) -> FileInfo:
         """Check the response, trying other Referers if refused, then store its bytes.
 
-        The check (sniffing the bytes) and the sha256 that names the file run in a thread,
-        not on the reactor thread: an image may be megabytes, and hashlib lets go of the GIL."""
+        The check (sniffing the bytes) and the sha256 that names the file run in threads, not
+        on the reactor thread: an image may be megabytes, and hashlib lets go of the GIL."""
         fetch = cast("ImageFetch", request.meta[META_KEY])
         while True:
             try:
@@ -242,7 +242,8 @@ class ArticleImagesPipeline(FilesPipeline):
             self.crawler.stats.inc_value(f"archiver/images/referer/{fetch.strategy}")
             await self.known_images.remember_strategy(fetch.url, fetch.strategy)
 
-        path = await run_in_thread(self._file_path, request, response, info, item)
+        # named by the checked type and the bytes' sha256 (in a thread: megabytes, GIL let go)
+        path = image_path(await run_in_thread(_sha256, response.body), image.extension)
         body = response.body
         status = "cached"
         if not await self.known_images.claim(self.store, path, info):
@@ -358,13 +359,13 @@ class ArticleImagesPipeline(FilesPipeline):
         image = sniff_image(response.body)
         if image is None:
             raise ValueError(f"not an image: {request.url}")
-        return image_path(hashlib.sha256(response.body).hexdigest(), image.extension)
-
-    def _file_path(
-        self, request: Request, response: Response, info: MediaPipeline.SpiderInfo, item: Any
-    ) -> str:
-        return self.file_path(request, response=response, info=info, item=item)
+        return image_path(_sha256(response.body), image.extension)
 
     def inc_stats(self, status: str) -> None:
         """Count images by outcome under ``archiver/images/<status>``."""
         self.crawler.stats.inc_value(f"archiver/images/{status}")
+
+
+def _sha256(body: bytes) -> str:
+    """The hex sha256 that names an image's file."""
+    return hashlib.sha256(body).hexdigest()

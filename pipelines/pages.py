@@ -70,8 +70,7 @@ class ArticlePagesPipeline:
         self.archive: Archive | None = None
         self._executor: Executor | None = None
         self._merging: ThreadPoolExecutor | None = None
-        """Merging and normalizing a page's article, off the reactor thread; one thread, so
-        the pages pipeline's own counts are never incremented from two threads at once."""
+        """Merging and normalizing a page's article, off the reactor thread."""
         self._pages: dict[str, asyncio.Future[ArticleItem | PageFetch]] = {}
         """This crawl's pages by URL, in the order first asked for."""
 
@@ -124,11 +123,13 @@ class ArticlePagesPipeline:
                 return item
         page = await self._page(item, state)
         if self._merging is None:
-            self.merge(item, page, reason, state)
+            outcome = self.merge(item, page, reason, state)
         else:
-            await asyncio.get_running_loop().run_in_executor(
+            outcome = await asyncio.get_running_loop().run_in_executor(
                 self._merging, self.merge, item, page, reason, state
             )
+        if outcome is not None:  # counted here, on the reactor thread, as every other count
+            self.crawler.stats.inc_value(f"archiver/pages/{outcome}")
         return item
 
     def page_wanted(self, item: ArticleItem) -> str | None:
@@ -149,37 +150,35 @@ class ArticlePagesPipeline:
 
     def merge(
         self, item: ArticleItem, page: ArticleItem | PageFetch, reason: str, state: PageState | None
-    ) -> None:
+    ) -> str | None:
         """Merge an extracted *page* into *item* (or record why there is none) and make its
         front-matter again from the merged raw fields; its identity stays the entry's.
+        Returns what to count (``merged``, ``failed``), None for a page kept as it was.
 
-        In a crawl this runs in the pipeline's merge thread (it touches *item* and the
-        ``archiver/pages/*`` counts alone), not on the reactor thread."""
-        stats = self.crawler.stats
+        In a crawl this runs in the pipeline's merge thread (it touches *item* alone), not
+        on the reactor thread."""
         failures = (state.failures if state is not None and state.status == "failed" else 0) + 1
         if isinstance(page, PageFetch) and page.status == "kept":  # 304: as merged before
             item.page = replace(page, reason=reason)
-            return
+            return None
         if isinstance(page, PageFetch):  # the fetch or the extraction failed
             item.page = replace(page, reason=reason, failures=failures)
-            stats.inc_value("archiver/pages/failed")
             logger.info("page of %s not archived: %s", item.url, page.error)
-            return
+            return "failed"
         fetched = page.page or PageFetch(status="fetched", reason=reason)
         rejected = merge_page(item, page)
         if rejected is not None:
             item.page = replace(
                 fetched, status="failed", reason=reason, error=rejected, failures=failures
             )
-            stats.inc_value("archiver/pages/failed")
             logger.info("page of %s not used: %s", item.url, rejected)
-            return
+            return "failed"
         item.page = replace(fetched, reason=reason, failures=0)
         normalize_fields(item)
         if (origin := head_image_provenance(item)) is not None:
             item.provenance["headimg"] = origin
         item.content_hash = content_hash(item)
-        stats.inc_value("archiver/pages/merged")
+        return "merged"
 
     async def _state(self, item: ArticleItem) -> PageState | None:
         assert self.archive is not None

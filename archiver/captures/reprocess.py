@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from archiver.captures.warc import read_record
-from archiver.crawling.sitemaps import fill_from_sitemap
+from archiver.crawling.sitemaps import add_entry, fill_from_sitemap
 from archiver.errors import ArchiverError, FeedParseError, PageParseError
 from archiver.extract.engine import extract_article
 from archiver.extract.merge import head_image_provenance, merge_page
@@ -28,7 +28,7 @@ from archiver.media.selection import article_images
 from archiver.normalize.article import content_hash, normalize_article, normalize_fields
 from archiver.normalize.urls import canonicalize_url
 from archiver.readers.feeds import parse_feed
-from archiver.readers.sitemaps import SitemapEntry, merged, read_sitemap
+from archiver.readers.sitemaps import SitemapEntry, read_sitemap
 
 logger = logging.getLogger(__name__)
 
@@ -213,10 +213,7 @@ def _sitemap_entries(
         if sitemap is None or sitemap.kind != "urlset":
             continue
         for entry in sitemap.entries:
-            key = canonicalize_url(entry.url, tracking_params=tracking)
-            if key is not None:
-                known = listed.get(key)
-                listed[key] = merged(known, entry) if known else entry
+            add_entry(listed, entry, tracking)
     return listed
 
 

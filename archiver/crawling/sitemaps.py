@@ -46,6 +46,20 @@ def fill_from_sitemap(item: ArticleItem, entry: SitemapEntry) -> None:
     item.media += [MediaRef(url, "image:image") for url in entry.images if url not in named]
 
 
+def add_entry(
+    entries: dict[str, SitemapEntry], entry: SitemapEntry, tracking_params: tuple[str, ...]
+) -> SitemapEntry | None:
+    """Take a sitemap's *entry* into *entries*, keyed by its canonical URL without
+    *tracking_params*, merged with the entry listed before for that URL (the newest date
+    kept); the entry kept, or None when the URL has no canonical form."""
+    key = canonicalize_url(entry.url, tracking_params=tracking_params)
+    if key is None:
+        return None
+    known = entries.get(key)
+    entries[key] = kept = merged(known, entry) if known else entry
+    return kept
+
+
 @dataclass
 class SitemapCrawl:
     """One sitemap source in flight: the sitemaps read, the pages listed, how the pages went.
@@ -94,13 +108,9 @@ class SitemapCrawl:
             for entry in sitemap.entries:
                 if not may_follow(entry.url, self.source_url):
                     continue
-                key = canonicalize_url(entry.url, tracking_params=tracking_params)
-                if key is None:
-                    continue
-                known = self.entries.get(key)
-                self.entries[key] = merged(known, entry) if known else entry
-                if capture_id is not None:
-                    self.listed_in[self.entries[key].url] = capture_id
+                kept = add_entry(self.entries, entry, tracking_params)
+                if kept is not None and capture_id is not None:
+                    self.listed_in[kept.url] = capture_id
             return
         if depth >= MAX_SITEMAP_DEPTH:
             self.errors.append(f"{url}: sitemap indexes nested too deep; not followed")

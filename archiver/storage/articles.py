@@ -26,7 +26,7 @@ from archiver.storage.batch import (
     note_listing,
     store_known_outcomes,
 )
-from archiver.storage.captures import read_from
+from archiver.storage.captures import capture_listing, read_from
 from archiver.storage.db import first_line
 from archiver.storage.images import image_listing, link_images, save_images
 from archiver.storage.models import (
@@ -40,7 +40,7 @@ from archiver.storage.models import (
     Source,
     Tag,
 )
-from archiver.storage.pages import capture_listing, record_page
+from archiver.storage.pages import record_page
 from archiver.storage.records import SearchFilters, StoreOutcome, StoreResult, iso_utc
 from archiver.storage.search import MAX_RANKED, apply_filters, snippet
 from archiver.storage.sql import Transaction, chunks

@@ -44,23 +44,30 @@ class StoredCapture:
 
     def listing(self) -> dict[str, Any]:
         """The capture as a listing's JSON object (the keys of ``show``'s captures, and
-        ``id``, ``record_type``, ``source``, ``run_id``, ``article_id``)."""
+        ``source``, ``run_id``, ``article_id``)."""
         return {
-            "id": self.id,
-            "url": self.url,
-            "fetched_at": iso_utc(self.fetched_at),
-            "status": self.status,
-            "content_type": self.content_type,
-            "payload_digest": self.payload_digest,
-            "warc_file": self.warc_file,
-            "offset": self.offset,
-            "length": self.length,
-            "kind": self.kind,
-            "record_type": self.record_type,
+            **capture_listing(self),
             "source": self.source_url,
             "run_id": self.run_id,
             "article_id": self.article_id,
         }
+
+
+def capture_listing(capture: Capture | StoredCapture | Any) -> dict[str, Any]:
+    """A capture (a row, or anything with its columns) as ``show``'s captures list it."""
+    return {
+        "id": capture.id,
+        "url": capture.url,
+        "fetched_at": iso_utc(capture.fetched_at),
+        "status": capture.status,
+        "content_type": capture.content_type,
+        "payload_digest": capture.payload_digest,
+        "warc_file": capture.warc_file,
+        "offset": capture.offset,
+        "length": capture.length,
+        "kind": capture.kind,
+        "record_type": capture.record_type,
+    }
 
 
 @dataclass

@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from archiver.items import ArticleItem
 from archiver.storage.captures import index_page_capture
-from archiver.storage.models import Article, Capture, Source
-from archiver.storage.records import PageState, iso_utc
+from archiver.storage.models import Article, Source
+from archiver.storage.records import PageState
 from archiver.storage.sql import Transaction
 
 
@@ -68,20 +66,3 @@ def record_page(session: Session, article: Article, item: ArticleItem) -> None:
         article.page_last_modified = page.last_modified
     if page.capture is not None:
         index_page_capture(session, page.capture, article)
-
-
-def capture_listing(capture: Capture | Any) -> dict[str, object]:
-    """A capture (a row, or anything with its columns) as a listing's JSON object."""
-    return {
-        "id": capture.id,
-        "url": capture.url,
-        "fetched_at": iso_utc(capture.fetched_at),
-        "status": capture.status,
-        "content_type": capture.content_type,
-        "payload_digest": capture.payload_digest,
-        "warc_file": capture.warc_file,
-        "offset": capture.offset,
-        "length": capture.length,
-        "kind": capture.kind,
-        "record_type": capture.record_type,
-    }

@@ -155,7 +155,8 @@ class Stories:
                 )
             )
             _remember(session, first_id, second_id, "together")
-            story_id = _join(session, first, second)
+            story_id = _join(session, first, second, set())
+            _settle(session, story_id)
             return story_detail(session, story_id) or {}
 
     def get(self, story_id: int) -> dict[str, Any]:
@@ -471,21 +472,11 @@ def _kept_apart(session: Session, first: Article, second: Article) -> bool:
     return bool(partners) and not partners.isdisjoint(_component(session, second))
 
 
-def _join(
-    session: Session, first: Article, second: Article, unsettled: set[int] | None = None
-) -> int:
-    """One story of the two articles' stories (the older story id stays); its id.
-
-    Its origin is chosen at once, or, given *unsettled*, later by the caller (the id is added
-    there): a batch that joins a thousand copies chooses the origin once, not a thousand
-    times over a growing story."""
-
-    def settle(session: Session, story_id: int) -> None:
-        if unsettled is None:
-            _settle(session, story_id)
-        else:
-            unsettled.add(story_id)
-
+def _join(session: Session, first: Article, second: Article, unsettled: set[int]) -> int:
+    """One story of the two articles' stories (the older story id stays); its id, added to
+    *unsettled*: the caller chooses the origins of those (:func:`_settle`) once it has made
+    all its joins, so a batch that joins a thousand copies chooses an origin once, not a
+    thousand times over a growing story."""
     now = datetime.now(UTC)
     if first.story_id is None and second.story_id is None:
         story = Story(updated_at=now)
@@ -493,14 +484,14 @@ def _join(
         session.flush()
         first.story_id = second.story_id = story.id
         session.flush()
-        settle(session, story.id)
+        unsettled.add(story.id)
         return story.id
     if first.story_id is None or second.story_id is None:
         story_id = first.story_id or second.story_id
         assert story_id is not None
         first.story_id = second.story_id = story_id
         session.flush()
-        settle(session, story_id)
+        unsettled.add(story_id)
         return story_id
     keep, gone = sorted((first.story_id, second.story_id))
     if keep != gone:
@@ -511,9 +502,8 @@ def _join(
             .execution_options(synchronize_session="fetch")
         )
         session.execute(delete(Story).where(Story.id == gone))
-        if unsettled is not None:
-            unsettled.discard(gone)
-    settle(session, keep)
+        unsettled.discard(gone)
+    unsettled.add(keep)
     return keep
 
 
@@ -575,9 +565,7 @@ def _remember(session: Session, first_id: int, second_id: int, kind: str) -> Non
     session.flush()
 
 
-def _obey_together(
-    session: Session, article_ids: Sequence[int], unsettled: set[int] | None = None
-) -> None:
+def _obey_together(session: Session, article_ids: Sequence[int], unsettled: set[int]) -> None:
     """Join each of the articles with every article a ``together`` override pairs it with."""
     partners = session.connection().execute(_TOGETHER, {"ids": list(article_ids)}).all()
     for low, high in partners:
