@@ -344,6 +344,12 @@ def test_the_token_guards_every_page_but_login(crawled: CrawledArchive) -> None:
         )
         assert client.get("/login").status_code == 200
         assert client.get("/static/style.css").status_code == 200
+        for icon in ("/static/icon.svg", "/favicon.ico"):
+            answer = client.get(icon)
+            assert answer.status_code == 200
+            assert answer.headers["content-type"] == "image/svg+xml"
+            assert answer.content.lstrip().startswith(b"<svg")
+        assert client.get("/static/pages.py").status_code == 303  # not an open path
         assert client.post("/login", data={"token": "nope"}).status_code == 401
         assert "archiver_session" not in client.cookies
         login = client.post("/login", data={"token": "s3cret"})
@@ -354,6 +360,7 @@ def test_the_token_guards_every_page_but_login(crawled: CrawledArchive) -> None:
         assert "s3cret" not in cookie
         assert client.get("/").status_code == 200
         assert client.get("/api/stats").status_code == 200
+        assert client.get("/static/pages.py").status_code == 404  # names from a fixed list
 
 
 def test_serve_refuses_the_network_without_a_token(crawled: CrawledArchive) -> None:
