@@ -341,10 +341,12 @@ def _known_images(archive: Any, item: ArticleItem, shown: dict[str, ImageRef]) -
     fetched stays ``pending`` (the next crawl fetches it), a failed one as it was
     (``deferred``)."""
     images = article_images(item)
+    asked = [ref.url for ref in images if ref.status != "skipped" and ref.url not in shown]
+    held = archive.images.known_many(asked) if asked else {}  # one query per article
     for ref in images:
         if ref.status == "skipped":
             continue
-        known = shown.get(ref.url) or archive.images.known(ref.url)
+        known = shown.get(ref.url) or held.get(ref.url)
         if known is None or known.status == "pending":
             continue  # pending: a row without a download, which the next crawl fetches
         ref.status, ref.sha256, ref.path = known.status, known.sha256, known.path
