@@ -79,15 +79,6 @@ def served(crawled: CrawledArchive) -> Iterator[str]:
             process.communicate()
 
 
-def _failed(request: Any, problems: list[str]) -> None:
-    """A failed request is a problem, except one the browser cancelled itself because the
-    page navigated away before it finished (Chromium fetches the icon after ``load``, so the
-    next ``goto`` can abort it): ``net::ERR_ABORTED`` says the page left, not that the reader
-    failed. Every image is checked by its natural width, and the icon by its own test."""
-    if request.failure != "net::ERR_ABORTED":
-        problems.append(f"request failed: {request.url} ({request.failure})")
-
-
 def test_search_open_and_read_an_article_with_its_images(served: str, tmp_path: Path) -> None:
     from playwright.sync_api import sync_playwright
 
@@ -105,8 +96,15 @@ def test_search_open_and_read_an_article_with_its_images(served: str, tmp_path: 
                 ),
             )
             page.on("pageerror", lambda error: problems.append(f"page error: {error}"))
-            page.on("requestfailed", lambda request: _failed(request, problems))
-            page.goto(served + "/")
+            page.on(
+                "requestfailed",
+                lambda request: problems.append(
+                    f"request failed: {request.url} ({request.failure})"
+                ),
+            )
+            # Every page settles (its icon too, which Chromium fetches after load) before
+            # the test leaves it, so no request is cancelled and every failure counts.
+            page.goto(served + "/", wait_until="networkidle")
             page.fill('input[name="q"]', "谷歌")
             with page.expect_navigation():
                 page.press('input[name="q"]', "Enter")
@@ -115,6 +113,7 @@ def test_search_open_and_read_an_article_with_its_images(served: str, tmp_path: 
             assert title.count() == 1
             assert page.locator("li.article mark", has_text="谷歌").count() >= 1
             page.screenshot(path=str(tmp_path / "search.png"), full_page=True)
+            page.wait_for_load_state("networkidle")  # the icon too, fetched after load
 
             with page.expect_navigation():
                 title.click()
@@ -137,10 +136,10 @@ def test_search_open_and_read_an_article_with_its_images(served: str, tmp_path: 
             assert resources
             assert all(url.startswith(served) for url in resources)
             page.screenshot(path=str(tmp_path / "article.png"), full_page=True)
+            page.wait_for_load_state("networkidle")
             # the other pages open without a problem too
             for path in ("/sources", "/runs", "/stats"):
-                page.goto(served + path)
-                page.wait_for_load_state("load")
+                page.goto(served + path, wait_until="networkidle")
             page.screenshot(path=str(tmp_path / "stats.png"), full_page=True)
         finally:
             browser.close()
