@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -135,3 +136,37 @@ def test_an_article_the_database_refuses_costs_only_itself(batch_archive: Archiv
     assert [r.outcome for r in (results[0], results[2])] == ["new", "new"]  # type: ignore[union-attr]
     with batch_archive.session() as session:
         assert session.scalar(select(func.count()).select_from(Article)) == 2
+
+
+def test_a_reparsed_batch_revises_what_todays_normalizers_change(
+    batch_archive: Archive, tmp_path: Path
+) -> None:
+    """``reprocess`` stores in batches: an article whose published values are the same but
+    whose normalized ones differ is another version there, as it is one by one; the others
+    stay unchanged, with no revision."""
+    reference = Archive(f"sqlite:///{tmp_path / 'one-by-one.db'}")
+    try:
+        for archive in (reference, batch_archive):
+            for item in (make_item(1), make_item(2), make_item(3)):
+                archive.articles.store(item, *stored(archive, item))
+        reread = [
+            make_item(1),
+            make_item(2, title="Title and 2"),  # today's title normalizer
+            make_item(3, published=make_item(3).published + timedelta(hours=1)),  # dates
+        ]
+        expected = [
+            reference.articles.store(item, *stored(reference, item), reparsed=True).outcome
+            for item in reread
+        ]
+        assert expected == ["unchanged", "updated", "updated"]
+        entries = [(item, *stored(batch_archive, item)) for item in reread]
+        results = batch_archive.articles.store_many(entries, reparsed=True)
+        assert [r.outcome for r in results if not isinstance(r, Exception)] == expected
+        assert everything(batch_archive) == everything(reference)
+        assert revisions(batch_archive) == revisions(reference) == 2
+        # without reparsed, the same batch is unchanged: nothing that was published changed
+        again = [(item, *stored(batch_archive, item)) for item in (make_item(1), make_item(2))]
+        outcomes = batch_archive.articles.store_many(again)
+        assert [r.outcome for r in outcomes if not isinstance(r, Exception)] == ["unchanged"] * 2
+    finally:
+        reference.close()

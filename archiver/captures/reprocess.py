@@ -34,6 +34,8 @@ logger = logging.getLogger(__name__)
 
 BATCH = 256
 """Pages extracted together (in the worker processes, when there are some)."""
+STORE_GROUP = 100
+"""Articles stored in one transaction (a group commit, as the crawl's store pipeline)."""
 
 
 @dataclass
@@ -98,10 +100,11 @@ def reprocess(
         for source_url, chosen in by_source.items():
             work = list(_source_work(archive, captures_dir, source_url, chosen, tracking, report))
             _extract_pages(work, captures_dir, rules, executor, tracking, report)
-            for unit in work:
-                _store(archive, unit, report)
+            for start in range(0, len(work), STORE_GROUP):
+                group = work[start : start + STORE_GROUP]
+                _store(archive, group, report)
                 if progress is not None:
-                    progress(1)
+                    progress(len(group))
     finally:
         if executor is not None:
             executor.shutdown(wait=True, cancel_futures=True)
@@ -311,38 +314,46 @@ def _apply_page(unit: _Work, page: ArticleItem | str, tracking: tuple[str, ...])
     item.content_hash = content_hash(item)
 
 
-def _store(archive: Any, unit: _Work, report: ReprocessReport) -> None:
-    item = unit.item
-    if item.page is not None and item.page.status == "failed":
-        report.errors.append(f"page of {item.url}: {item.page.error}")
-        item.page = None  # the page's state in the archive stays as the crawl left it
-    item.images = _known_images(archive, item, unit.target.images)
-    try:
-        result = archive.articles.store(
-            item, unit.target.source_id, item.key or item.url, reparsed=True
-        )
-    except ArchiverError as error:
-        report.failed += 1
-        report.errors.append(f"{item.url}: {error}")
-        return
-    if result.outcome == "updated":
-        report.updated += 1
-        report.changed.append({"id": result.article_id, "url": item.url, "title": item.title})
-    elif result.outcome == "new":
-        report.new += 1
-        report.changed.append({"id": result.article_id, "url": item.url, "title": item.title})
-    else:
-        report.unchanged += 1
+def _store(archive: Any, group: list[_Work], report: ReprocessReport) -> None:
+    """Store a group of articles in one transaction, with what the archive holds of the
+    images they show (one query for the group)."""
+    shown = [article_images(unit.item) for unit in group]
+    asked = [
+        ref.url
+        for unit, images in zip(group, shown, strict=True)
+        for ref in images
+        if ref.status != "skipped" and ref.url not in unit.target.images
+    ]
+    held = archive.images.known_many(asked) if asked else {}
+    entries = []
+    for unit, images in zip(group, shown, strict=True):
+        item = unit.item
+        if item.page is not None and item.page.status == "failed":
+            report.errors.append(f"page of {item.url}: {item.page.error}")
+            item.page = None  # the page's state in the archive stays as the crawl left it
+        item.images = _known_images(images, unit.target.images, held)
+        entries.append((item, unit.target.source_id, item.key or item.url))
+    results = archive.articles.store_many(entries, reparsed=True)
+    for (item, _source_id, _identity), result in zip(entries, results, strict=True):
+        if isinstance(result, ArchiverError):  # this article's own failure
+            report.failed += 1
+            report.errors.append(f"{item.url}: {result}")
+        elif isinstance(result, Exception):  # the database's, not the article's
+            raise result
+        elif result.outcome == "unchanged":
+            report.unchanged += 1
+        else:
+            setattr(report, result.outcome, getattr(report, result.outcome) + 1)
+            report.changed.append({"id": result.article_id, "url": item.url, "title": item.title})
 
 
-def _known_images(archive: Any, item: ArticleItem, shown: dict[str, ImageRef]) -> list[ImageRef]:
-    """The images the article shows, as the archive holds them (*shown*: those it showed
-    before; the archive is asked about the others): nothing is downloaded; an image never
-    fetched stays ``pending`` (the next crawl fetches it), a failed one as it was
+def _known_images(
+    images: list[ImageRef], shown: dict[str, ImageRef], held: dict[str, ImageRef]
+) -> list[ImageRef]:
+    """The images an article shows, as the archive holds them (*shown*: those it showed
+    before; *held*: what the archive said of the others): nothing is downloaded; an image
+    never fetched stays ``pending`` (the next crawl fetches it), a failed one as it was
     (``deferred``)."""
-    images = article_images(item)
-    asked = [ref.url for ref in images if ref.status != "skipped" and ref.url not in shown]
-    held = archive.images.known_many(asked) if asked else {}  # one query per article
     for ref in images:
         if ref.status == "skipped":
             continue

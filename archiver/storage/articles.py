@@ -23,6 +23,7 @@ from archiver.storage.batch import (
     Entry,
     fill_article,
     is_another_version,
+    normalized_differ,
     note_listing,
     store_known_outcomes,
 )
@@ -83,32 +84,42 @@ class Articles:
                     raise DatabaseError(f"cannot store {item.url}: {first_line(exc)}") from exc
         raise AssertionError("unreachable")
 
-    def store_many(self, entries: Sequence[Entry]) -> list[StoreResult | Exception]:
+    def store_many(
+        self, entries: Sequence[Entry], *, reparsed: bool = False
+    ) -> list[StoreResult | Exception]:
         """Archive many ``(item, source_id, identity)`` in one transaction (a group commit),
-        each as :meth:`store` would, in order: results by index, nothing committed before
-        all are. A batch that fails (a concurrent writer, one article the database refuses)
-        is stored again one article per transaction, so it costs only the articles that
-        fail on their own: their place in the result holds the exception."""
+        each as :meth:`store` would (with *reparsed* as it takes it), in order: results by
+        index, nothing committed before all are. A batch that fails (a concurrent writer,
+        one article the database refuses) is stored again one article per transaction, so
+        it costs only the articles that fail on their own: their place in the result holds
+        the exception."""
         try:
             digests = [item.content_hash or content_hash(item) for item, _, _ in entries]
             with self.session() as session:
-                known = store_known_outcomes(session, self.terms, entries, digests)
+                known = store_known_outcomes(
+                    session, self.terms, entries, digests, reparsed=reparsed
+                )
                 results: list[StoreResult | Exception] = []
                 for index, (item, source_id, identity) in enumerate(entries):
                     result = known.get(index) or write_article(
-                        session, self.terms, item, source_id, identity, digests[index]
+                        session,
+                        self.terms,
+                        item,
+                        source_id,
+                        identity,
+                        digests[index],
+                        reparsed=reparsed,
                     )
                     results.append(result)
                 return results
         except Exception:
             self.terms.forget()  # ids learnt in a rolled-back transaction are void
-        return [self._store_one(item, source_id, identity) for item, source_id, identity in entries]
+        return [self._store_one(entry, reparsed) for entry in entries]
 
-    def _store_one(
-        self, item: ArticleItem, source_id: int, identity: str
-    ) -> StoreResult | Exception:
+    def _store_one(self, entry: Entry, reparsed: bool) -> StoreResult | Exception:
+        item, source_id, identity = entry
         try:
-            return self.store(item, source_id, identity)
+            return self.store(item, source_id, identity, reparsed=reparsed)
         except Exception as exc:  # one article's failure is its own, returned in its place
             return exc
 
@@ -359,7 +370,7 @@ def write_article(
         article.last_seen = now
         note_listing(article, item)
         if not is_another_version(article.content_hash, article.entry_hash, item, digest) and not (
-            reparsed and _normalized_differ(article, item)
+            reparsed and normalized_differ(article, item)
         ):
             # Its images (and page) were fetched again if they had failed: record how.
             fetched = [r for r in item.images if r.status in ("downloaded", "cached", "failed")]
@@ -390,27 +401,6 @@ def write_article(
     terms.link(session, article.id, item.tags, Tag, ArticleTag, new=is_new)
     link_images(session, article.id, item.images)
     return StoreResult(article.id, outcome)
-
-
-_NORMALIZED = (
-    "url",
-    "title",
-    "authors",
-    "published",
-    "updated",
-    "summary",
-    "content_text",
-    "headimg",
-    "thumbnail",
-    "language",
-    "origin",
-    "origin_url",
-)
-"""The columns today's normalizers make from what was published (``reparsed`` compares them)."""
-
-
-def _normalized_differ(article: Article, item: ArticleItem) -> bool:
-    return any(getattr(article, name) != getattr(item, name) for name in _NORMALIZED)
 
 
 def _find_article(session: Session, ident: str | int) -> Article:

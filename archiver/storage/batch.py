@@ -170,6 +170,40 @@ def by_canonical_url(session: Session, urls: Sequence[str]) -> dict[str, StoredA
     return found
 
 
+NORMALIZED = (
+    "url",
+    "title",
+    "authors",
+    "published",
+    "updated",
+    "summary",
+    "content_text",
+    "headimg",
+    "thumbnail",
+    "language",
+    "origin",
+    "origin_url",
+)
+"""The columns today's normalizers make from what was published (``reparsed`` compares them)."""
+
+
+def normalized_differ(stored: Any, item: ArticleItem) -> bool:
+    """Whether today's normalizers make other values of *item* than *stored* (an article
+    row or its ``NORMALIZED`` columns) holds."""
+    return any(getattr(stored, name) != getattr(item, name) for name in NORMALIZED)
+
+
+def _normalized_of(session: Session, ids: Sequence[int]) -> dict[int, Any]:
+    """The ``NORMALIZED`` columns of the articles *ids*, by id (Core rows)."""
+    columns = [getattr(Article, name) for name in NORMALIZED]
+    connection = session.connection()
+    found: dict[int, Any] = {}
+    for part in chunks(list(ids)):
+        for row in connection.execute(select(Article.id, *columns).where(Article.id.in_(part))):
+            found[row.id] = row
+    return found
+
+
 def _stored() -> Any:
     return select(
         Article.id,
@@ -182,15 +216,23 @@ def _stored() -> Any:
 
 
 def store_known_outcomes(
-    session: Session, terms: TermIds, entries: Sequence[Entry], digests: Sequence[str]
+    session: Session,
+    terms: TermIds,
+    entries: Sequence[Entry],
+    digests: Sequence[str],
+    *,
+    reparsed: bool = False,
 ) -> dict[int, StoreResult]:
     """Store the entries of a batch whose outcome one read tells, in *session*'s
     transaction: new ones are inserted with their terms, images, page state and capture;
     unchanged ones have ``last_seen`` moved and their images' fetches recorded. Returns
     their results by index in *entries*; the others are left to the caller, which must
-    store them after these (in order) for the batch to end as a one-by-one store would."""
+    store them after these (in order) for the batch to end as a one-by-one store would.
+    *reparsed* (``reprocess``): an article is unchanged only if its normalized columns are
+    too (a second read of them)."""
     keys = list(dict.fromkeys((source_id, identity) for _, source_id, identity in entries))
     existing = by_identity(session, keys)
+    normalized = _normalized_of(session, [a.id for a in existing.values()]) if reparsed else {}
     canonical = list({item.canonical_url for item, _, _ in entries if item.canonical_url})
     taken = by_canonical_url(session, canonical)
     now = datetime.now(UTC)
@@ -214,6 +256,8 @@ def store_known_outcomes(
         if own is not None:
             paged = item.page is not None and item.page.status in ("fetched", "failed")
             if paged or is_another_version(own.content_hash, own.entry_hash, item, digests[index]):
+                continue
+            if reparsed and normalized_differ(normalized[own.id], item):
                 continue
             results[index] = StoreResult(own.id, "unchanged")
             unchanged.setdefault(item.listing_capture_id, []).append(own.id)

@@ -252,17 +252,27 @@ class Captures:
                 select(Article.id), SearchFilters(**{**vars(filters), "limit": None}), session
             ).query
             rows = session.execute(
-                select(Article, Source)
+                select(  # the few columns it needs: an article's row holds its whole text
+                    Article.id,
+                    Article.guid,
+                    Article.url,
+                    Article.canonical_url,
+                    Article.last_listing_capture_id,
+                    Source,
+                )
                 .join(Source, Source.id == Article.source_id)
                 .where(Article.id.in_(chosen.scalar_subquery()))
                 .order_by(Article.id)
             ).all()
-            targets = {
-                article.id: ReprocessTarget(
-                    article_id=article.id,
-                    identity=article.guid,
-                    url=article.url,
-                    canonical_url=article.canonical_url,
+            targets: dict[int, ReprocessTarget] = {}
+            by_listing: dict[int, list[int]] = {}
+            for chosen_row in rows:
+                source = chosen_row.Source
+                targets[chosen_row.id] = ReprocessTarget(
+                    article_id=chosen_row.id,
+                    identity=chosen_row.guid,
+                    url=chosen_row.url,
+                    canonical_url=chosen_row.canonical_url,
                     source_id=source.id,
                     source_url=source.url,
                     source_kind=source.kind,
@@ -272,12 +282,8 @@ class Captures:
                     content_selectors=list(source.content_selectors or []),
                     remove_selectors=list(source.remove_selectors or []),
                 )
-                for article, source in rows
-            }
-            by_listing: dict[int, list[int]] = {}
-            for article, _ in rows:
-                if article.last_listing_capture_id is not None:
-                    by_listing.setdefault(article.last_listing_capture_id, []).append(article.id)
+                if (listing := chosen_row.last_listing_capture_id) is not None:
+                    by_listing.setdefault(listing, []).append(chosen_row.id)
             for part in chunks(list(targets)):
                 shown = session.execute(
                     select(ArticleImage.article_id, Image)
