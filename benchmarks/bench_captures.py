@@ -18,10 +18,12 @@ poll (the feeds come whole again and are written as revisits; an unchanged entry
 not fetched again). Then the mock site is stopped and every
 article is reprocessed from the captures. Reported per mode: the crawl's seconds and capture
 bytes, each re-crawl's added bytes, their ratio to the first crawl's and the bytes of the
-unconditional re-crawl's records by type (``warcinfo``, ``revisit``, ``request``...), and
-reprocess's seconds against the crawl's (the target: at least as fast, network off): CPU
-seconds of the command and its processes (what a shared machine cannot blur), and
-wall-clock. The machine's load average is reported at the start and the end.
+unconditional re-crawl's records by type (``warcinfo``, ``revisit``, ``request``...), what
+the whole archive (database, captures, media) grew by in each against what the first crawl
+left (``archive_ratio``), and reprocess's seconds against the crawl's (the target: at
+least as fast, network off): CPU seconds of the command and its processes (what a shared
+machine cannot blur), and wall-clock. The machine's load average is reported at the start
+and the end.
 
 The crawls link no stories of copies (``ARCHIVER_STORIES=false``) unless ``--stories``:
 reprocess links none either, and the big site's generated articles, made of a few dozen
@@ -78,6 +80,16 @@ def capture_bytes(directory: Path) -> int:
     return sum(path.stat().st_size for path in capture_files(directory))
 
 
+def archive_bytes(workdir: Path) -> int:
+    """Every byte the archive holds: the database file (and a journal left beside it), the
+    capture store and the media store."""
+    return sum(
+        path.stat().st_size
+        for path in workdir.rglob("*")
+        if path.is_file() and not path.name.endswith("-shm")
+    )
+
+
 def bytes_by_record_type(paths: set[Path]) -> dict[str, dict[str, int]]:
     """The records of *paths* by WARC type: how many, and their bytes in the files."""
     found: dict[str, dict[str, int]] = {}
@@ -90,6 +102,13 @@ def bytes_by_record_type(paths: set[Path]) -> dict[str, dict[str, int]]:
                 kind["records"] += 1
                 kind["bytes"] += records.get_record_length()
     return found
+
+
+def grown(workdir: Path, first: int, before: int | None = None) -> dict[str, Any]:
+    """How much the whole archive grew in a re-crawl (from *before*, else from the first
+    crawl's *first* bytes), and that against the first crawl's."""
+    added = archive_bytes(workdir) - (first if before is None else before)
+    return {"archive_added_bytes": added, "archive_ratio": round(added / first, 5)}
 
 
 def load() -> list[float]:
@@ -124,11 +143,12 @@ def measure(
     with running_site(big_feeds=feeds, big_per_feed=per_feed) as site:
         urls = [site.url(p) for p in paths]
         seconds, summary = run([*crawl, *urls])
-        first = capture_bytes(captures)
+        first, first_archive = capture_bytes(captures), archive_bytes(workdir)
         report["crawl"] = {
             "cpu_seconds": seconds,
             "wall_seconds": WALL[-1],
             "capture_bytes": first,
+            "archive_bytes": first_archive,
             "records": bytes_by_record_type(capture_files(captures)),
             "summary": summary.strip(),
         }
@@ -140,17 +160,20 @@ def measure(
         report["recrawl_conditional"] = {
             "added_bytes": conditional,
             "ratio": round(conditional / first, 5),
+            **grown(workdir, first_archive),
             "summary": summary.strip(),
         }
         progress(report, "recrawl_conditional")
         with sqlite3.connect(db) as connection:  # a server that sends no validators
             connection.execute("UPDATE sources SET etag = NULL, last_modified = NULL")
         before, earlier = capture_bytes(captures), capture_files(captures)
+        before_archive = archive_bytes(workdir)
         _, summary = run(scheduled)
         whole = capture_bytes(captures) - before
         report["recrawl_unconditional"] = {
             "added_bytes": whole,
             "ratio": round(whole / first, 5),
+            **grown(workdir, first_archive, before_archive),
             "records": bytes_by_record_type(capture_files(captures) - earlier),
             "summary": summary.strip(),
         }

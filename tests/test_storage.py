@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 import threading
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
@@ -40,6 +41,28 @@ def make_item(n: int = 1, **fields: object) -> ArticleItem:
 def store(archive: Archive, item: ArticleItem) -> str:
     source = archive.sources.ensure(item.source_url, kind="rss")
     return archive.articles.store(item, source.id, item.key or item.url).outcome
+
+
+def test_closing_leaves_a_sqlite_archive_in_its_one_file(tmp_path: Path) -> None:
+    """Another connection open, idle, when the archive closes (a crawl's, not yet torn
+    down) kept SQLite from folding the WAL back by itself: the archive's writes stayed in
+    ``archive.db-wal``, and a copy of ``archive.db`` alone lacked them."""
+    path = tmp_path / "archive.db"
+    archive = Archive(f"sqlite:///{path}")
+    for n in range(1, 40):
+        store(archive, make_item(n))
+    reader = sqlite3.connect(path)
+    try:
+        assert reader.execute("SELECT count(*) FROM articles").fetchone() == (39,)
+        assert Path(f"{path}-wal").stat().st_size > 0
+        archive.close()
+        assert Path(f"{path}-wal").stat().st_size == 0
+        copy = tmp_path / "copy.db"
+        copy.write_bytes(path.read_bytes())  # the file alone, as a user copies it
+        with sqlite3.connect(copy) as copied:
+            assert copied.execute("SELECT count(*) FROM articles").fetchone() == (39,)
+    finally:
+        reader.close()
 
 
 def test_first_use_creates_and_upgrades_the_schema(db_url: str, tmp_path: Path) -> None:

@@ -22,7 +22,7 @@ from archiver.storage.articles import Articles
 from archiver.storage.browse import Browse
 from archiver.storage.bulk import BulkWriter
 from archiver.storage.captures import Captures
-from archiver.storage.db import create_archive_engine, ensure_schema, first_line
+from archiver.storage.db import create_archive_engine, ensure_schema, first_line, fold_wal
 from archiver.storage.images import Images
 from archiver.storage.models import Base
 from archiver.storage.pages import Pages
@@ -74,7 +74,8 @@ class Archive:
         return {**self.stats.totals(), **self.captures.totals(), **self.stats.breakdown()}
 
     def close(self) -> None:
-        """Release the connections."""
+        """Release the connections (a SQLite archive left as its one file)."""
+        fold_wal(self.engine)
         self.engine.dispose()
 
     def __enter__(self) -> Archive:
