@@ -17,7 +17,7 @@ from typing import Any, cast
 
 from sqlalchemy import bindparam, delete, func, insert, or_, select, update
 from sqlalchemy.engine import Connection
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, load_only
 from sqlalchemy.sql.elements import BindParameter
 
 from archiver.errors import ConfigurationError, NotFoundError
@@ -326,6 +326,11 @@ def _candidates(
     return found
 
 
+_STORY_ONLY = [load_only(Article.id, Article.story_id)]
+"""What joining reads of an article: not its row, which holds its whole text (another
+column read is loaded when asked for)."""
+
+
 def _join_copies(
     session: Session,
     article_id: int,
@@ -339,13 +344,13 @@ def _join_copies(
     own (*hashes*), but across an ``apart`` override; the stories joined are added to
     *unsettled*, for their origins to be chosen. A candidate already in the article's story
     is passed over unread: joining it would change nothing."""
-    article = session.get_one(Article, article_id)
+    article = session.get_one(Article, article_id, options=_STORY_ONLY)
     for number, other_id in enumerate(others):
         if article.story_id is not None and article.story_id == stories.story(other_id):
             continue
         if not are_copies(hashes, texts.shingles(other_id, others[number + 1 :])):
             continue
-        other = session.get_one(Article, other_id)
+        other = session.get_one(Article, other_id, options=_STORY_ONLY)
         if article.story_id is not None and article.story_id == other.story_id:
             continue
         if _kept_apart(session, article, other):
