@@ -104,10 +104,10 @@ def bytes_by_record_type(paths: set[Path]) -> dict[str, dict[str, int]]:
     return found
 
 
-def grown(workdir: Path, first: int, before: int | None = None) -> dict[str, Any]:
-    """How much the whole archive grew in a re-crawl (from *before*, else from the first
-    crawl's *first* bytes), and that against the first crawl's."""
-    added = archive_bytes(workdir) - (first if before is None else before)
+def grown(workdir: Path, before: int, first: int) -> dict[str, Any]:
+    """How much the whole archive grew in a re-crawl from its *before* bytes, and that
+    against the *first* crawl's."""
+    added = archive_bytes(workdir) - before
     return {"archive_added_bytes": added, "archive_ratio": round(added / first, 5)}
 
 
@@ -160,7 +160,7 @@ def measure(
         report["recrawl_conditional"] = {
             "added_bytes": conditional,
             "ratio": round(conditional / first, 5),
-            **grown(workdir, first_archive),
+            **grown(workdir, first_archive, first_archive),
             "summary": summary.strip(),
         }
         progress(report, "recrawl_conditional")
@@ -173,7 +173,7 @@ def measure(
         report["recrawl_unconditional"] = {
             "added_bytes": whole,
             "ratio": round(whole / first, 5),
-            **grown(workdir, first_archive, before_archive),
+            **grown(workdir, before_archive, first_archive),
             "records": bytes_by_record_type(capture_files(captures) - earlier),
             "summary": summary.strip(),
         }

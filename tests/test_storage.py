@@ -44,9 +44,10 @@ def store(archive: Archive, item: ArticleItem) -> str:
 
 
 def test_closing_leaves_a_sqlite_archive_in_its_one_file(tmp_path: Path) -> None:
-    """Another connection open, idle, when the archive closes (a crawl's, not yet torn
-    down) kept SQLite from folding the WAL back by itself: the archive's writes stayed in
-    ``archive.db-wal``, and a copy of ``archive.db`` alone lacked them."""
+    """Another connection open, idle, when the archive closes (a reader's, as after
+    ``archiver run`` of 10,000 articles) kept SQLite from folding the WAL back by itself:
+    the archive's writes stayed in ``archive.db-wal``, and a copy of ``archive.db`` alone
+    lacked them."""
     path = tmp_path / "archive.db"
     archive = Archive(f"sqlite:///{path}")
     for n in range(1, 40):

@@ -343,7 +343,10 @@ def _store(archive: Any, group: list[_Work], report: ReprocessReport) -> None:
         elif result.outcome == "unchanged":
             report.unchanged += 1
         else:
-            setattr(report, result.outcome, getattr(report, result.outcome) + 1)
+            if result.outcome == "updated":
+                report.updated += 1
+            else:
+                report.new += 1
             report.changed.append({"id": result.article_id, "url": item.url, "title": item.title})
 
 

@@ -87,9 +87,10 @@ def fold_wal(engine: Engine) -> None:
     """Write a SQLite archive's WAL back into the database file and empty it, if no other
     process is writing at that moment (never waiting for one): after a command the archive
     is its one file, which a user may copy. SQLite does it by itself when the last
-    connection closes, but not while another one is open, even idle (a crawl's, not yet
-    torn down when ``archiver run`` closed its archive): the WAL then stayed, as large as
-    the crawl's last writes (4 MB after an unchanged poll of 10,000 articles)."""
+    connection closes, but not while another one is open, even idle (another process's,
+    such as ``archiver serve``; after ``archiver run`` of 10,000 articles one still was):
+    the WAL then stayed, as large as the last writes (4 MB after an unchanged poll of
+    10,000 articles)."""
     if engine.dialect.name != "sqlite":
         return
     try:
