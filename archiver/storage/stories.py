@@ -480,8 +480,19 @@ def _kept_apart(
 
 
 def _join(session: Session, first: Article, second: Article, unsettled: set[int]) -> int:
-    """:func:`_join_ids` of two loaded articles."""
-    return _join_ids(session, (first.id, first.story_id), (second.id, second.story_id), unsettled)
+    """:func:`_join_ids` of two loaded articles: the articles the session holds are changed
+    with the rows (the ORM's bulk update, which costs more)."""
+    first_ids, second_ids = (first.id, first.story_id), (second.id, second.story_id)
+    return _join_ids(session, first_ids, second_ids, unsettled, loaded=True)
+
+
+_NEW_STORY = insert(Story)
+_INTO_STORY = update(Article).where(Article.id.in_(_IDS)).values(story_id=bindparam("story"))
+_STORY_INTO_STORY = (
+    update(Article).where(Article.story_id == bindparam("gone")).values(story_id=bindparam("story"))
+)
+_DROP_STORY = delete(Story).where(Story.id == bindparam("gone"))
+_SYNCED = {"synchronize_session": "fetch"}
 
 
 def _join_ids(
@@ -489,30 +500,37 @@ def _join_ids(
     first: tuple[int, int | None],
     second: tuple[int, int | None],
     unsettled: set[int],
+    *,
+    loaded: bool = False,
 ) -> int:
     """One story of two articles' stories (each an article id and its story id; the older
     story id stays); its id, added to *unsettled*: the caller chooses the origins of those
     (:func:`_settle`) once it has made all its joins, so a batch that joins a thousand
     copies chooses an origin once, not a thousand times over a growing story.
 
-    Update statements, not loaded rows; articles the session holds are updated with them."""
+    Statements on ids, not loaded rows; *loaded*: the session holds articles, which are
+    changed with them (else plain statements on its connection: linking's common path)."""
+
+    def execute(statement: Any, parameters: dict[str, Any]) -> Any:
+        if loaded:
+            return session.execute(statement, parameters, execution_options=_SYNCED)
+        return session.connection().execute(statement, parameters)
+
     (first_id, first_story), (second_id, second_story) = first, second
     if first_story is None and second_story is None:
-        key = session.connection().execute(insert(Story).values(updated_at=datetime.now(UTC)))
-        assert key.inserted_primary_key is not None
-        keep = cast(int, key.inserted_primary_key[0])
-        session.execute(
-            update(Article).where(Article.id.in_([first_id, second_id])).values(story_id=keep)
-        )
+        made = session.connection().execute(_NEW_STORY, {"updated_at": datetime.now(UTC)})
+        assert made.inserted_primary_key is not None
+        keep = cast(int, made.inserted_primary_key[0])
+        execute(_INTO_STORY, {"ids": [first_id, second_id], "story": keep})
     elif first_story is None or second_story is None:
         keep = cast(int, first_story if second_story is None else second_story)
         alone = first_id if first_story is None else second_id
-        session.execute(update(Article).where(Article.id == alone).values(story_id=keep))
+        execute(_INTO_STORY, {"ids": [alone], "story": keep})
     else:
         keep, gone = sorted((first_story, second_story))
         if keep != gone:
-            session.execute(update(Article).where(Article.story_id == gone).values(story_id=keep))
-            session.execute(delete(Story).where(Story.id == gone))
+            execute(_STORY_INTO_STORY, {"gone": gone, "story": keep})
+            execute(_DROP_STORY, {"gone": gone})
             unsettled.discard(gone)
     unsettled.add(keep)
     return keep
