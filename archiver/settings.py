@@ -44,6 +44,15 @@ once its group is committed, so a killed crawl loses at most one group in flight
 ARCHIVER_STORE_BATCH_SECONDS = 0.5
 """The longest an article waits for its group to fill before the group is committed."""
 
+ARCHIVER_MALLOC_ARENAS = 2
+"""The most malloc arenas a crawl's process uses (glibc): few, so its peak memory does not grow
+with the articles it crawls (``archiver.crawling.heap``). 0: glibc's default (eight per core);
+``MALLOC_ARENA_MAX`` in the environment wins."""
+
+ARCHIVER_FEEDS_READ_AT_ONCE = 2
+"""Feeds whose entries go into the pipelines at once; the other fetched feeds wait, unread, so
+that memory holds the entries of two feeds, not of every feed fetched."""
+
 ARCHIVER_STORIES = True
 """Link each committed group's new and changed articles with their copies (stories) during
 the crawl. ``false``: the crawl links none (``archiver stories rebuild`` makes them later),

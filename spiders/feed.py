@@ -47,6 +47,7 @@ class FeedSpider(SitemapSourceSpider):
     """
 
     name = "feed"
+    _readers: asyncio.Semaphore | None = None
 
     #: How many ``<link rel=alternate>`` feeds of an HTML page are followed.
     MAX_DISCOVERED_FEEDS = 1
@@ -124,6 +125,31 @@ class FeedSpider(SitemapSourceSpider):
         # The address the feed is read at, without an RSSHub instance's access key: it is
         # the base of the articles' relative links, and kept with them.
         feed_url = without_secrets(response.url, self.rsshub_instance)
+        async with self._reading():
+            async for entry in self._read_feed(response, source_url, feed_url, outcome, fetched_at):
+                yield entry
+
+    def _reading(self) -> asyncio.Semaphore:
+        """Held while a feed is read and its entries go into the pipelines, by at most
+        ``ARCHIVER_FEEDS_READ_AT_ONCE`` feeds: the other feeds' responses wait, unread,
+        instead of all their entries waiting at once in memory (20 feeds of 500 entries,
+        fetched within a second, were 8,500 articles alive)."""
+        if self._readers is None:
+            self._readers = asyncio.Semaphore(
+                max(1, self.settings.getint("ARCHIVER_FEEDS_READ_AT_ONCE"))
+            )
+        return self._readers
+
+    async def _read_feed(
+        self,
+        response: Response,
+        source_url: str,
+        feed_url: str,
+        outcome: SourceOutcome,
+        fetched_at: datetime,
+    ) -> AsyncIterator[ArticleItem | Request]:
+        """A feed's response read: its entries, else the feed an HTML page announces, else
+        the page as an article; the source's outcome reported."""
         try:
             feed = await asyncio.to_thread(
                 parse_feed,

@@ -81,3 +81,47 @@ def _count(db: str) -> int:
         return len(stored_categories(db))
     except Exception:  # the schema is still being made
         return 0
+
+
+def stored_sources(db: str) -> list[str]:
+    """The source of each archived article, in the order they were stored."""
+    engine = create_engine(db)
+    try:
+        with engine.connect() as connection:
+            rows = connection.execute(
+                text(
+                    "select s.url from articles a join sources s on s.id = a.source_id "
+                    "order by a.id"
+                )
+            ).all()
+    finally:
+        engine.dispose()
+    return [url for (url,) in rows]
+
+
+def test_fetched_feeds_wait_unread_while_others_fill_the_pipelines(
+    mock_site: Any, tmp_path: Path
+) -> None:
+    """With one feed read at a time, a feed's 50 entries reach the archive one after the
+    other, the next feed's starting only as its last few are on their way (one article at a
+    time through the pipelines, so the order shows it); with three at once, they interleave
+    over the whole crawl. Either way every article is archived."""
+    urls = [mock_site.url(p) for p in big_feed_paths(3)]
+    one_by_one = ("-s", "CONCURRENT_ITEMS=1", "-s", "ARCHIVER_STORE_BATCH=1")
+    spans = {}
+    for at_once in (1, 3):
+        db = f"sqlite:///{tmp_path / f'{at_once}.db'}"
+        settings = (*one_by_one, "-s", f"ARCHIVER_FEEDS_READ_AT_ONCE={at_once}")
+        result = run_archiver("--db", db, "crawl", "--no-images", *settings, *urls)
+        assert result.returncode == 0, result.stderr
+        sources = stored_sources(db)
+        assert len(sources) == 150
+        assert sorted(set(sources)) == sorted(urls)
+        # How far apart, in the order stored, each feed's first and last articles are.
+        spans[at_once] = max(
+            max(i for i, s in enumerate(sources) if s == url)
+            - min(i for i, s in enumerate(sources) if s == url)
+            for url in urls
+        )
+    assert spans[1] < 60, spans
+    assert spans[3] > 100, spans

@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from scrapy.settings import Settings
 
+from archiver.crawling.heap import limit_malloc_arenas
 from archiver.errors import ArchiverError, ConfigurationError
 from archiver.readers.rsshub import check_instance, is_route, normalize_route, resolve_route
 from archiver.storage import Archive, RunRecord
@@ -218,6 +219,7 @@ def run_crawl(options: CrawlOptions) -> CrawlResult:
 
     from scrapy.crawler import CrawlerProcess
 
+    limit_malloc_arenas(settings.getint("ARCHIVER_MALLOC_ARENAS"))
     started = time.monotonic()
     process = CrawlerProcess(settings)
     crawler = process.create_crawler("feed")  # by name: spiders import the runner, never back

@@ -30,6 +30,7 @@ from scrapy.crawler import Crawler
 from scrapy.exceptions import DontCloseSpider
 from scrapy.http import Request
 
+from archiver.crawling.heap import limit_malloc_arenas
 from archiver.crawling.runner import (
     CrawlOptions,
     CrawlResult,
@@ -624,6 +625,7 @@ def run_worker(
 
     from scrapy.crawler import CrawlerProcess
 
+    limit_malloc_arenas(settings.getint("ARCHIVER_MALLOC_ARENAS"))
     started = time.monotonic()
     process = CrawlerProcess(settings)
     crawler = process.create_crawler("feed-worker")  # by name, as run_crawl does
