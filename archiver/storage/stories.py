@@ -10,6 +10,7 @@ the copies into one story, never against an ``apart`` override and always along 
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -258,26 +259,30 @@ def link_articles(session: Session, article_ids: Sequence[int]) -> None:
 
 class _CandidateTexts:
     """The candidates' shingles, read and made only for those checked, a few at a time: a
-    new copy of a story of thousands is checked against its first copy, not all of them."""
+    new copy of a story of thousands is checked against its first copy, not all of them.
+    A text is let go of once its shingles are made."""
 
     AHEAD = 16
 
     def __init__(self, connection: Connection) -> None:
         self.connection = connection
-        self.read: dict[int, str | None] = {}
+        self.texts: dict[int, str | None] = {}
+        """Texts read, their shingles not made yet."""
         self.made: dict[int, Shingles] = {}
 
     def shingles(self, other_id: int, upcoming: Sequence[int]) -> Shingles:
         """*other_id*'s shingles (none when it is gone or has no text); the texts of the
         next few of *upcoming* are read with it."""
-        if other_id not in self.read:
-            wanted = [other_id, *(o for o in upcoming if o not in self.read)][: self.AHEAD]
-            self.read.update(dict.fromkeys(wanted))
+        if other_id in self.made:
+            return self.made[other_id]
+        if other_id not in self.texts:
+            ahead = (o for o in upcoming if o not in self.made and o not in self.texts)
+            wanted = [other_id, *itertools.islice(ahead, self.AHEAD - 1)]
+            self.texts.update(dict.fromkeys(wanted))
             for found, text, summary in self.connection.execute(_CANDIDATE_TEXTS, {"ids": wanted}):
-                self.read[found] = text or summary
-        if other_id not in self.made:
-            self.made[other_id] = shingles(self.read[other_id])
-        return self.made[other_id]
+                self.texts[found] = text or summary
+        made = self.made[other_id] = shingles(self.texts.pop(other_id))
+        return made
 
 
 class _StoryIds:
