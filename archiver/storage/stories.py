@@ -241,16 +241,21 @@ def link_articles(session: Session, article_ids: Sequence[int]) -> None:
         linked.append((article_id, hashes, bands))
     if new_rows:
         connection.execute(_INSERT, new_rows)
-    candidates = _candidates(session, linked)
     texts = _CandidateTexts(connection)
-    stories = _StoryIds(connection, sorted({o for found in candidates.values() for o in found}))
     # Overrides are a person's word on a few pairs: most archives have none to obey.
     apart = connection.execute(_ANY_APART).first() is not None
     unsettled: set[int] = set()
-    for article_id, hashes, _ in linked:
-        others = sorted(candidates.get(article_id, ()))
-        if others:
-            _join_copies(session, article_id, hashes, others, texts, stories, unsettled, apart)
+    # A few articles at a time: an article of a story of thousands has thousands of
+    # candidates, and a hundred such sets at once were most of a crawl's memory.
+    for part in chunks(linked, 50):
+        candidates = _candidates(session, part)
+        # Their story ids now, after the joins of the articles before them.
+        asked = {o for found in candidates.values() for o in found} | {a for a, _, _ in part}
+        stories = _StoryIds(connection, sorted(asked))
+        for article_id, hashes, _ in part:
+            others = sorted(candidates.get(article_id, ()))
+            if others:
+                _join_copies(session, article_id, hashes, others, texts, stories, unsettled, apart)
     if changed:
         _obey_together(session, changed, unsettled)
     for story_id in sorted(unsettled):  # each story's origin chosen once, from all its copies
@@ -320,7 +325,7 @@ def _candidates(
     session: Session, linked: Sequence[tuple[int, Shingles, dict[str, int]]]
 ) -> dict[int, set[int]]:
     """For each article of *linked*, the others whose fingerprint shares a band key with
-    its own: the batch's keys looked up at once (a hundred articles at a time: 1,600 keys)."""
+    its own: the keys of them all looked up at once."""
     found: dict[int, set[int]] = {}
     for part in chunks(list(linked), 100):
         owners: list[dict[int, list[int]]] = [{} for _ in BAND_COLUMNS]
