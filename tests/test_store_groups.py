@@ -14,19 +14,23 @@ from tests.conftest import run_archiver, start_archiver, wait_until
 from tests.mocksite.bigsite import big_article, big_feed_paths
 
 
-def stored_categories(db: str) -> dict[str, int]:
-    """Each archived article's URL and the number of categories it is filed under."""
+def rows_of(db: str, query: str) -> list[Any]:
+    """The rows *query* reads from the archive at *db*."""
     engine = create_engine(db)
     try:
         with engine.connect() as connection:
-            rows = connection.execute(
-                text(
-                    "select a.url, count(c.category_id) from articles a "
-                    "left join article_categories c on c.article_id = a.id group by a.id"
-                )
-            ).all()
+            return list(connection.execute(text(query)).all())
     finally:
         engine.dispose()
+
+
+def stored_categories(db: str) -> dict[str, int]:
+    """Each archived article's URL and the number of categories it is filed under."""
+    rows = rows_of(
+        db,
+        "select a.url, count(c.category_id) from articles a "
+        "left join article_categories c on c.article_id = a.id group by a.id",
+    )
     return {url: int(count) for url, count in rows}
 
 
@@ -85,18 +89,8 @@ def _count(db: str) -> int:
 
 def stored_sources(db: str) -> list[str]:
     """The source of each archived article, in the order they were stored."""
-    engine = create_engine(db)
-    try:
-        with engine.connect() as connection:
-            rows = connection.execute(
-                text(
-                    "select s.url from articles a join sources s on s.id = a.source_id "
-                    "order by a.id"
-                )
-            ).all()
-    finally:
-        engine.dispose()
-    return [url for (url,) in rows]
+    query = "select s.url from articles a join sources s on s.id = a.source_id order by a.id"
+    return [url for (url,) in rows_of(db, query)]
 
 
 def test_fetched_feeds_wait_unread_while_others_fill_the_pipelines(

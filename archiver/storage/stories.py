@@ -303,7 +303,7 @@ class _StoryIds:
                 self.of[article_id] = story_id
 
     def story(self, article_id: int) -> int | None:
-        """Its story now; None for an article of the batch that no join has reached yet."""
+        """Its story now, as read and then joined; None when it is in none."""
         return self.of.get(article_id)
 
     def joined(
@@ -521,14 +521,16 @@ def _join_ids(
     Statements on ids, not loaded rows; *loaded*: the session holds articles, which are
     changed with them (else plain statements on its connection: linking's common path)."""
 
+    connection = session.connection()
+
     def execute(statement: Any, parameters: dict[str, Any]) -> Any:
         if loaded:
             return session.execute(statement, parameters, execution_options=_SYNCED)
-        return session.connection().execute(statement, parameters)
+        return connection.execute(statement, parameters)
 
     (first_id, first_story), (second_id, second_story) = first, second
     if first_story is None and second_story is None:
-        made = session.connection().execute(_NEW_STORY, {"updated_at": datetime.now(UTC)})
+        made = connection.execute(_NEW_STORY, {"updated_at": datetime.now(UTC)})
         assert made.inserted_primary_key is not None
         keep = cast(int, made.inserted_primary_key[0])
         execute(_INTO_STORY, {"ids": [first_id, second_id], "story": keep})
