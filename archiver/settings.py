@@ -60,6 +60,16 @@ ARCHIVER_STORIES = True
 the crawl. ``false``: the crawl links none (``archiver stories rebuild`` makes them later),
 as a benchmark of what the crawl itself costs may want."""
 
+ARCHIVER_STORIES_PROCESS = True
+"""Link copies in a process of its own, on another core, while the crawl goes on (its own
+connection to the archive). ``false``: on the store's writer threads, under the crawl's
+interpreter lock."""
+
+ARCHIVER_STORIES_BEHIND = 2
+"""Committed groups that may wait for their links before the store holds back the next
+group's acknowledgement, so a linking slower than the crawl slows the crawl rather than
+letting its queue grow."""
+
 ARCHIVER_RSSHUB_URL = os.environ.get("ARCHIVER_RSSHUB_URL", "https://rsshub.app")
 """The RSSHub instance that sources given as routes (``rsshub:/36kr/news/latest``) are
 fetched from, at each crawl: a self-hosted one (``http://127.0.0.1:1200``), with a path

@@ -18,6 +18,7 @@ from archiver.errors import ArchiverError
 from archiver.extract.rules import RULE_MISSED
 from archiver.items import ArticleItem
 from archiver.storage import Archive, SourceRecord
+from pipelines.linking import LinkingProcess
 
 logger = logging.getLogger(__name__)
 
@@ -34,8 +35,10 @@ class StorePipeline:
     committed, and a crash loses at most the items in flight (those of the group being
     filled), which the next crawl fills in. A write that fails is logged and counted, never
     fatal; a group that fails is written again one article at a time, so one bad article
-    costs only itself. At the end, one ``crawl_runs`` row records the run with per-source
-    outcomes; its id is in the crawl's stats as ``archiver/run_id``.
+    costs only itself. A committed group's new and changed articles are then linked with
+    their copies (:meth:`_link_copies`), after they are acknowledged. At the end, one
+    ``crawl_runs`` row records the run with per-source outcomes; its id is in the crawl's
+    stats as ``archiver/run_id``.
     """
 
     BATCH, BATCH_SECONDS = 100, 0.5  # articles and seconds of a group, by default
@@ -46,6 +49,8 @@ class StorePipeline:
         self.batch_size = max(1, settings.getint("ARCHIVER_STORE_BATCH", self.BATCH))
         self.batch_seconds = settings.getfloat("ARCHIVER_STORE_BATCH_SECONDS", self.BATCH_SECONDS)
         self.link_stories = settings.getbool("ARCHIVER_STORIES", True)
+        self._linker: LinkingProcess | None = None
+        self._links_behind = asyncio.Semaphore(max(1, settings.getint("ARCHIVER_STORIES_BEHIND")))
         self._group: list[tuple[tuple[ArticleItem, int, str], asyncio.Future[Any]]] = []
         self._group_timer: asyncio.TimerHandle | None = None
         self._commits: set[asyncio.Future[None]] = set()
@@ -84,6 +89,8 @@ class StorePipeline:
         workers = 1 if archive.engine.dialect.name == "sqlite" else 4
         self._executor = ThreadPoolExecutor(workers, thread_name_prefix="archiver-store")
         self.archive = archive
+        if self.link_stories and self.crawler.settings.getbool("ARCHIVER_STORIES_PROCESS"):
+            self._linker = LinkingProcess(archive.engine.url.render_as_string(hide_password=False))
         self.crawler.stats.set_value("archiver/database", archive.url)
 
     async def _start_run(self) -> int:
@@ -135,16 +142,18 @@ class StorePipeline:
         return item
 
     async def _link_copies(self, article_ids: list[int]) -> None:
-        """Link a committed group's new and changed articles with their copies (stories),
-        unless ``ARCHIVER_STORIES`` is off.
+        """Link a committed group's new and changed articles with their copies (stories):
+        in the linking process (``ARCHIVER_STORIES_PROCESS``), else on the writer threads.
 
-        A step of its own after the group's commit: a failure here costs the links, never
-        the articles, and a later ``archiver stories rebuild`` makes them."""
+        A step of its own after the group's commit: a failure here (or a crawl killed before
+        it) costs the links, never the articles, and a later ``archiver stories rebuild``
+        makes them."""
         assert self.archive is not None
-        if not article_ids or not self.link_stories:
-            return
         try:
-            story_ids = await self._call(self.archive.stories.link, article_ids)
+            if self._linker is not None:
+                story_ids = await self._linker.link(article_ids)
+            else:
+                story_ids = await self._call(self.archive.stories.link, article_ids)
         except Exception:  # the articles are archived; only their links to copies are missing
             logger.exception("Cannot link %d articles with their copies", len(article_ids))
             self.crawler.stats.inc_value("archiver/stories/failed", len(article_ids))
@@ -184,13 +193,24 @@ class StorePipeline:
             results = await self._call(self.archive.articles.store_many, [e for e, _ in group])
         except Exception as exc:  # store_many returns failures; this is the unforeseen
             results = [exc] * len(group)
-        await self._link_copies(
-            [
-                result.article_id
-                for result in results
-                if not isinstance(result, Exception) and result.outcome != "unchanged"
-            ]
-        )
+        to_link = [
+            result.article_id
+            for result in results
+            if not isinstance(result, Exception) and result.outcome != "unchanged"
+        ]
+        if not (to_link and self.link_stories):
+            self._acknowledge(group, results)
+            return
+        # Acknowledged once linking has room for the group: a linking slower than the
+        # crawl holds the crawl back by ARCHIVER_STORIES_BEHIND groups, not by every one.
+        async with self._links_behind:
+            self._acknowledge(group, results)
+            await self._link_copies(to_link)
+
+    @staticmethod
+    def _acknowledge(
+        group: list[tuple[tuple[ArticleItem, int, str], asyncio.Future[Any]]], results: list[Any]
+    ) -> None:
         for (_, done), result in zip(group, results, strict=True):
             if not done.done():
                 done.set_result(result)
@@ -228,9 +248,17 @@ class StorePipeline:
             await self._drain()
             await self._record_run(reason)
         finally:
-            if self._executor is not None:
-                self._executor.shutdown(wait=True)
-            self.archive.close()
+            await self._close()
+
+    async def _close(self) -> None:
+        """Let go of the linking process, the writer threads and the archive, in that order
+        (the archive's WAL is folded once no other connection holds it)."""
+        assert self.archive is not None
+        if self._linker is not None:
+            await self._linker.close()
+        if self._executor is not None:
+            self._executor.shutdown(wait=True)
+        self.archive.close()
 
     async def _ensure_failed_source(self, outcome: SourceOutcome) -> SourceRecord:
         """The source row for a source that yielded no article (failed, empty, 304)."""
@@ -449,6 +477,4 @@ class WorkerStorePipeline(StorePipeline):
                 await self._settle(url)
             await self._finish_round(reason)
         finally:
-            if self._executor is not None:
-                self._executor.shutdown(wait=True)
-            self.archive.close()
+            await self._close()

@@ -1,0 +1,82 @@
+"""Linking copies in a process of its own (``ARCHIVER_STORIES_PROCESS``): the same stories as
+on the store's threads, and a process that dies costs one call, not the crawl's links."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+from concurrent.futures.process import BrokenProcessPool
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from archiver.storage import Archive
+from pipelines.linking import LinkingProcess
+from tests.conftest import run_archiver
+from tests.test_stories import ORIGINAL, store
+
+
+def crawl_copies(mock_site: Any, workdir: Path, *settings: str) -> list[dict[str, Any]]:
+    workdir.mkdir()
+
+    def archiver(*args: str) -> Any:
+        result = run_archiver(
+            "--db", str(workdir / "archive.db"), "--media", str(workdir / "media"), *args
+        )  # fmt: skip
+        assert result.returncode == 0, result.stderr
+        return result
+
+    feeds = [mock_site.url(f"/copies/{name}.xml") for name in ("origin", "noted")]
+    archiver("crawl", *feeds, "--no-images", "--full-text", "never", *settings)
+    rows: list[dict[str, Any]] = archiver("search", "--limit", "1000", "--format", "json").json()
+    return rows
+
+
+def stories_of(rows: list[dict[str, Any]]) -> set[frozenset[str]]:
+    """The stories as sets of their copies' URLs (story ids may differ between archives)."""
+    members: dict[int, set[str]] = {}
+    for row in rows:
+        if row["story"] is not None:
+            members.setdefault(row["story"], set()).add(row["url"])
+    return {frozenset(urls) for urls in members.values()}
+
+
+def test_a_crawl_makes_the_same_stories_in_the_linking_process_as_on_its_threads(
+    mock_site: Any, tmp_path: Path
+) -> None:
+    apart = crawl_copies(mock_site, tmp_path / "process")
+    inside = crawl_copies(mock_site, tmp_path / "threads", "-s", "ARCHIVER_STORIES_PROCESS=false")
+    assert stories_of(apart)  # the noted copies of the originals
+    assert stories_of(apart) == stories_of(inside)
+    assert len(apart) == len(inside)
+
+
+def test_a_linking_process_that_dies_fails_one_call_and_the_next_starts_another(
+    db_url: str,
+) -> None:
+    with Archive(db_url) as archive:
+        ids = [store(archive, f"{host}.example", ORIGINAL) for host in "abc"]
+
+    async def scenario() -> None:
+        linker = LinkingProcess(db_url)
+        assert linker.pid is None  # started by the first call, not before
+        try:
+            first = await linker.link(ids[:2])
+            assert first[ids[0]] is not None
+            assert first[ids[0]] == first[ids[1]]
+            pid = linker.pid
+            assert pid is not None
+            assert pid != os.getpid()
+            os.kill(pid, signal.SIGKILL)
+            with pytest.raises(BrokenProcessPool):
+                await linker.link(ids[2:])
+            again = await linker.link(ids[2:])
+            assert linker.pid not in (None, pid)
+            assert again[ids[2]] == first[ids[0]]
+        finally:
+            await linker.close()
+        assert linker.pid is None
+
+    asyncio.run(scenario())
