@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import multiprocessing
-from collections.abc import Sequence
-from concurrent.futures import ProcessPoolExecutor
+from collections.abc import Awaitable, Callable, Sequence
 from concurrent.futures.process import BrokenProcessPool
+from typing import Any
+
+from scrapy.crawler import Crawler
 
 from archiver.storage import Archive
+from pipelines.processes import WorkerProcesses
 
 logger = logging.getLogger(__name__)
 
@@ -44,7 +46,7 @@ class LinkingProcess:
     def __init__(self, url: str) -> None:
         self.url = url
         """The archive's URL, its password included (the process connects with it)."""
-        self._executor: ProcessPoolExecutor | None = None
+        self._executor: WorkerProcesses | None = None
 
     @property
     def pid(self) -> int | None:
@@ -54,11 +56,7 @@ class LinkingProcess:
 
     async def link(self, article_ids: Sequence[int]) -> dict[int, int | None]:
         if self._executor is None:
-            # spawn: a fork of a process running the reactor's threads could deadlock
-            context = multiprocessing.get_context("spawn")
-            self._executor = ProcessPoolExecutor(
-                1, mp_context=context, initializer=_open, initargs=(self.url,)
-            )
+            self._executor = WorkerProcesses(1, _open, (self.url,))
         executor = self._executor
         try:
             return await asyncio.get_running_loop().run_in_executor(
@@ -81,3 +79,57 @@ class LinkingProcess:
             logger.warning("The linking process died: archiver stories rebuild links what it left")
         finally:
             await asyncio.to_thread(executor.shutdown, wait=True)
+
+
+class GroupLinks:
+    """The store's committed groups linked with their copies (``ARCHIVER_STORIES``): in a
+    :class:`LinkingProcess`, else (``ARCHIVER_STORIES_PROCESS`` off) on the store's threads.
+
+    A group is acknowledged once it is committed and linking has room for it (at most
+    ``ARCHIVER_STORIES_BEHIND`` groups linking or waiting to), not once it is linked: a
+    linking slower than the crawl holds the crawl back by those groups, not by every one.
+    A failure (or a crawl killed before it) costs the links, never the articles, and a later
+    ``archiver stories rebuild`` makes them; ``archiver/stories/linked`` and ``/failed``
+    count them in the crawl's stats.
+    """
+
+    def __init__(self, crawler: Crawler) -> None:
+        settings = crawler.settings
+        self.stats = crawler.stats
+        self.enabled = settings.getbool("ARCHIVER_STORIES", True)
+        self.in_process = settings.getbool("ARCHIVER_STORIES_PROCESS")
+        self._behind = asyncio.Semaphore(max(1, settings.getint("ARCHIVER_STORIES_BEHIND")))
+        self._link: Callable[[list[int]], Awaitable[dict[int, int | None]]] | None = None
+        self._process: LinkingProcess | None = None
+
+    def open(self, archive: Archive, call: Callable[..., Awaitable[Any]]) -> None:
+        """Link into *archive*: in a process of its own, or through *call* (the store's
+        threads)."""
+        if not self.enabled:
+            return
+        if self.in_process:
+            self._process = LinkingProcess(archive.engine.url.render_as_string(hide_password=False))
+            self._link = self._process.link
+        else:
+            self._link = lambda ids: call(archive.stories.link, ids)
+
+    async def after_commit(self, article_ids: list[int], acknowledge: Callable[[], None]) -> None:
+        """Acknowledge a committed group once linking has room, then link its new and
+        changed articles (*article_ids*)."""
+        if not (article_ids and self._link is not None):
+            acknowledge()
+            return
+        async with self._behind:
+            acknowledge()
+            try:
+                story_ids = await self._link(article_ids)
+            except Exception:  # the articles are archived; only their links are missing
+                logger.exception("Cannot link %d articles with their copies", len(article_ids))
+                self.stats.inc_value("archiver/stories/failed", len(article_ids))
+                return
+        linked = sum(story_ids.get(article_id) is not None for article_id in article_ids)
+        self.stats.inc_value("archiver/stories/linked", linked)
+
+    async def close(self) -> None:
+        if self._process is not None:
+            await self._process.close()

@@ -8,9 +8,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import multiprocessing
 import os
-from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
+from concurrent.futures import Executor, ThreadPoolExecutor
 from dataclasses import replace
 from datetime import UTC, datetime
 from functools import partial
@@ -31,6 +30,7 @@ from archiver.media.retries import RetryPolicy
 from archiver.normalize.article import content_hash, normalize_fields
 from archiver.storage import Archive
 from archiver.storage.records import PageState
+from pipelines.processes import WorkerProcesses
 
 logger = logging.getLogger(__name__)
 
@@ -82,9 +82,7 @@ class ArticlePagesPipeline:
         url = self.crawler.settings.get("ARCHIVER_DATABASE_URL")
         self.archive = await asyncio.to_thread(Archive, url, migrate=False)
         if self.processes > 0:
-            # spawn: a fork of a process running the reactor's threads could deadlock
-            context = multiprocessing.get_context("spawn")
-            self._executor = ProcessPoolExecutor(self.processes, mp_context=context)
+            self._executor = WorkerProcesses(self.processes)
         else:
             self._executor = ThreadPoolExecutor(1, thread_name_prefix="extract")
         self._merging = ThreadPoolExecutor(1, thread_name_prefix="merge")

@@ -18,7 +18,7 @@ from archiver.errors import ArchiverError
 from archiver.extract.rules import RULE_MISSED
 from archiver.items import ArticleItem
 from archiver.storage import Archive, SourceRecord
-from pipelines.linking import LinkingProcess
+from pipelines.linking import GroupLinks
 
 logger = logging.getLogger(__name__)
 
@@ -36,7 +36,7 @@ class StorePipeline:
     filled), which the next crawl fills in. A write that fails is logged and counted, never
     fatal; a group that fails is written again one article at a time, so one bad article
     costs only itself. A committed group's new and changed articles are then linked with
-    their copies (:meth:`_link_copies`), after they are acknowledged. At the end, one
+    their copies (:class:`~pipelines.linking.GroupLinks`). At the end, one
     ``crawl_runs`` row records the run with per-source outcomes; its id is in the crawl's
     stats as ``archiver/run_id``.
     """
@@ -48,9 +48,7 @@ class StorePipeline:
         settings = crawler.settings
         self.batch_size = max(1, settings.getint("ARCHIVER_STORE_BATCH", self.BATCH))
         self.batch_seconds = settings.getfloat("ARCHIVER_STORE_BATCH_SECONDS", self.BATCH_SECONDS)
-        self.link_stories = settings.getbool("ARCHIVER_STORIES", True)
-        self._linker: LinkingProcess | None = None
-        self._links_behind = asyncio.Semaphore(max(1, settings.getint("ARCHIVER_STORIES_BEHIND")))
+        self.links = GroupLinks(crawler)
         self._group: list[tuple[tuple[ArticleItem, int, str], asyncio.Future[Any]]] = []
         self._group_timer: asyncio.TimerHandle | None = None
         self._commits: set[asyncio.Future[None]] = set()
@@ -89,8 +87,7 @@ class StorePipeline:
         workers = 1 if archive.engine.dialect.name == "sqlite" else 4
         self._executor = ThreadPoolExecutor(workers, thread_name_prefix="archiver-store")
         self.archive = archive
-        if self.link_stories and self.crawler.settings.getbool("ARCHIVER_STORIES_PROCESS"):
-            self._linker = LinkingProcess(archive.engine.url.render_as_string(hide_password=False))
+        self.links.open(archive, self._call)
         self.crawler.stats.set_value("archiver/database", archive.url)
 
     async def _start_run(self) -> int:
@@ -141,26 +138,6 @@ class StorePipeline:
                 self.counts["bytes"] += image.size or 0
         return item
 
-    async def _link_copies(self, article_ids: list[int]) -> None:
-        """Link a committed group's new and changed articles with their copies (stories):
-        in the linking process (``ARCHIVER_STORIES_PROCESS``), else on the writer threads.
-
-        A step of its own after the group's commit: a failure here (or a crawl killed before
-        it) costs the links, never the articles, and a later ``archiver stories rebuild``
-        makes them."""
-        assert self.archive is not None
-        try:
-            if self._linker is not None:
-                story_ids = await self._linker.link(article_ids)
-            else:
-                story_ids = await self._call(self.archive.stories.link, article_ids)
-        except Exception:  # the articles are archived; only their links to copies are missing
-            logger.exception("Cannot link %d articles with their copies", len(article_ids))
-            self.crawler.stats.inc_value("archiver/stories/failed", len(article_ids))
-            return
-        linked = sum(story_ids.get(article_id) is not None for article_id in article_ids)
-        self.crawler.stats.inc_value("archiver/stories/linked", linked)
-
     async def _store(self, item: ArticleItem, source_id: int, identity: str) -> Any:
         """Add *item* to the group being filled and wait until the group is committed: its
         ``StoreResult``, or the exception that storing it met."""
@@ -198,22 +175,7 @@ class StorePipeline:
             for result in results
             if not isinstance(result, Exception) and result.outcome != "unchanged"
         ]
-        if not (to_link and self.link_stories):
-            self._acknowledge(group, results)
-            return
-        # Acknowledged once linking has room for the group: a linking slower than the
-        # crawl holds the crawl back by ARCHIVER_STORIES_BEHIND groups, not by every one.
-        async with self._links_behind:
-            self._acknowledge(group, results)
-            await self._link_copies(to_link)
-
-    @staticmethod
-    def _acknowledge(
-        group: list[tuple[tuple[ArticleItem, int, str], asyncio.Future[Any]]], results: list[Any]
-    ) -> None:
-        for (_, done), result in zip(group, results, strict=True):
-            if not done.done():
-                done.set_result(result)
+        await self.links.after_commit(to_link, lambda: _acknowledge(group, results))
 
     async def _drain(self) -> None:
         """Commit what is waiting (the crawl is ending), and wait for every group."""
@@ -254,8 +216,7 @@ class StorePipeline:
         """Let go of the linking process, the writer threads and the archive, in that order
         (the archive's WAL is folded once no other connection holds it)."""
         assert self.archive is not None
-        if self._linker is not None:
-            await self._linker.close()
+        await self.links.close()
         if self._executor is not None:
             self._executor.shutdown(wait=True)
         self.archive.close()
@@ -352,6 +313,15 @@ class StorePipeline:
             sources=sources,
             error=f"finish reason: {reason}" if status == "interrupted" else None,
         )
+
+
+def _acknowledge(
+    group: list[tuple[tuple[ArticleItem, int, str], asyncio.Future[Any]]], results: list[Any]
+) -> None:
+    """Pass each article of a committed group on, with its result."""
+    for (_, done), result in zip(group, results, strict=True):
+        if not done.done():
+            done.set_result(result)
 
 
 class WorkerStorePipeline(StorePipeline):

@@ -1,0 +1,78 @@
+"""The pipelines' worker processes: spawned, their log records sent to the crawl's log."""
+
+from __future__ import annotations
+
+import logging
+import multiprocessing
+import os
+import threading
+import time
+from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
+from logging.handlers import QueueHandler, QueueListener
+from typing import Any
+
+
+class WorkerProcesses(ProcessPoolExecutor):
+    """A ``ProcessPoolExecutor`` of spawned processes whose log records reach the crawl's own
+    handlers (its log file, its level), through a queue the crawl's process listens on.
+
+    Spawned, not forked: a fork of a process running the reactor's threads could deadlock.
+    A process starts at the first call that needs it, *initializer* (with *initargs*) run in
+    it first, and ends when the crawl's process is gone, however it went (a ``SIGKILL``
+    included): it would otherwise outlive a killed crawl, holding its output open.
+    """
+
+    def __init__(
+        self,
+        processes: int = 1,
+        initializer: Callable[..., object] | None = None,
+        initargs: tuple[Any, ...] = (),
+    ) -> None:
+        context = multiprocessing.get_context("spawn")
+        self._records: Any = context.Queue()
+        self._listener: QueueListener | None = QueueListener(self._records, _Dispatch())
+        self._listener.start()
+        level = logging.getLogger().getEffectiveLevel()
+        super().__init__(
+            processes,
+            mp_context=context,
+            initializer=_start,
+            initargs=(os.getpid(), self._records, level, initializer, initargs),
+        )
+
+    def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:
+        super().shutdown(wait=wait, cancel_futures=cancel_futures)
+        listener, self._listener = self._listener, None
+        if listener is not None:  # its last records handed on, once
+            listener.stop()
+
+
+class _Dispatch(logging.Handler):
+    """Hand a worker's record to the logger of its name, here, as if logged here."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        logging.getLogger(record.name).handle(record)
+
+
+def _start(
+    parent: int,
+    records: Any,
+    level: int,
+    initializer: Callable[..., object] | None,
+    initargs: tuple[Any, ...],
+) -> None:
+    root = logging.getLogger()
+    root.handlers[:] = [QueueHandler(records)]
+    root.setLevel(level)
+    # The crawl's pid from the crawl: it may be gone before this process is ready to ask.
+    threading.Thread(target=_watch, args=(parent,), name="watch", daemon=True).start()
+    if initializer is not None:
+        initializer(*initargs)
+
+
+def _watch(parent: int, every: float = 0.5) -> None:
+    """End this process once *parent* is gone (this process is then another's child)."""
+    while os.getppid() == parent:
+        time.sleep(every)
+    os._exit(1)
