@@ -33,7 +33,7 @@ class WorkerProcesses(ProcessPoolExecutor):
         self._records: Any = context.Queue()
         self._listener: QueueListener | None = QueueListener(self._records, _Dispatch())
         self._listener.start()
-        level = logging.getLogger().getEffectiveLevel()
+        level = _least_level_kept()
         super().__init__(
             processes,
             mp_context=context,
@@ -46,6 +46,13 @@ class WorkerProcesses(ProcessPoolExecutor):
         listener, self._listener = self._listener, None
         if listener is not None:  # its last records handed on, once
             listener.stop()
+
+
+def _least_level_kept() -> int:
+    """The lowest level the crawl's log keeps: a worker sends nothing below it."""
+    root = logging.getLogger()
+    handlers = [handler.level for handler in root.handlers]
+    return max(root.getEffectiveLevel(), min(handlers, default=logging.WARNING))
 
 
 class _Dispatch(logging.Handler):
