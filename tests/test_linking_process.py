@@ -46,8 +46,8 @@ def stories_of(rows: list[dict[str, Any]]) -> set[frozenset[str]]:
 def test_a_crawl_makes_the_same_stories_in_the_linking_process_as_on_its_threads(
     mock_site: Any, tmp_path: Path
 ) -> None:
-    apart = crawl_copies(mock_site, tmp_path / "process")
-    inside = crawl_copies(mock_site, tmp_path / "threads", "-s", "ARCHIVER_STORIES_PROCESS=false")
+    apart = crawl_copies(mock_site, tmp_path / "process", "-s", "ARCHIVER_STORIES_PROCESS=true")
+    inside = crawl_copies(mock_site, tmp_path / "threads")
     assert stories_of(apart)  # the noted copies of the originals
     assert stories_of(apart) == stories_of(inside)
     assert len(apart) == len(inside)
