@@ -10,8 +10,8 @@ from typing import Any
 
 from scrapy.crawler import Crawler
 
+from archiver.processes import WorkerProcesses
 from archiver.storage import Archive
-from pipelines.processes import WorkerProcesses
 
 logger = logging.getLogger(__name__)
 

@@ -28,9 +28,9 @@ from archiver.extract.shortfall import FullText, full_text_mode, page_wanted
 from archiver.items import ArticleItem, PageFetch
 from archiver.media.retries import RetryPolicy
 from archiver.normalize.article import content_hash, normalize_fields
+from archiver.processes import WorkerProcesses
 from archiver.storage import Archive
 from archiver.storage.records import PageState
-from pipelines.processes import WorkerProcesses
 
 logger = logging.getLogger(__name__)
 

@@ -18,24 +18,8 @@ from scrapy.utils.test import get_crawler
 
 from archiver.storage import Archive
 from pipelines.linking import GroupLinks, LinkingProcess
-from tests.conftest import run_archiver
 from tests.test_stories import ORIGINAL, store
-
-
-def crawl_copies(mock_site: Any, workdir: Path, *settings: str) -> list[dict[str, Any]]:
-    workdir.mkdir()
-
-    def archiver(*args: str) -> Any:
-        result = run_archiver(
-            "--db", str(workdir / "archive.db"), "--media", str(workdir / "media"), *args
-        )  # fmt: skip
-        assert result.returncode == 0, result.stderr
-        return result
-
-    feeds = [mock_site.url(f"/copies/{name}.xml") for name in ("origin", "noted")]
-    archiver("crawl", *feeds, "--no-images", "--full-text", "never", *settings)
-    rows: list[dict[str, Any]] = archiver("search", "--limit", "1000", "--format", "json").json()
-    return rows
+from tests.test_stories_setting import archiver_in, crawl_copies
 
 
 def stories_of(rows: list[dict[str, Any]]) -> set[frozenset[str]]:
@@ -50,8 +34,12 @@ def stories_of(rows: list[dict[str, Any]]) -> set[frozenset[str]]:
 def test_a_crawl_makes_the_same_stories_in_the_linking_process_as_on_its_threads(
     mock_site: Any, tmp_path: Path
 ) -> None:
-    apart = crawl_copies(mock_site, tmp_path / "process", "-s", "ARCHIVER_STORIES_PROCESS=true")
-    inside = crawl_copies(mock_site, tmp_path / "threads")
+    (tmp_path / "process").mkdir()
+    (tmp_path / "threads").mkdir()
+    apart = crawl_copies(
+        mock_site, archiver_in(tmp_path / "process"), "-s", "ARCHIVER_STORIES_PROCESS=true"
+    )
+    inside = crawl_copies(mock_site, archiver_in(tmp_path / "threads"))
     assert stories_of(apart)  # the noted copies of the originals
     assert stories_of(apart) == stories_of(inside)
     assert len(apart) == len(inside)

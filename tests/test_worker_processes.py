@@ -1,4 +1,4 @@
-"""The pipelines' worker processes (``pipelines.processes.WorkerProcesses``): their log records
+"""The pipelines' worker processes (``archiver.processes.WorkerProcesses``): their log records
 reach the crawl's log, and none outlives a crawl killed with ``SIGKILL``."""
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ import textwrap
 
 import pytest
 
-from pipelines.processes import WorkerProcesses
+from archiver.processes import WorkerProcesses
 from tests.conftest import ROOT, wait_until
 
 
@@ -38,7 +38,7 @@ def test_a_workers_log_records_reach_the_crawls_handlers(caplog: pytest.LogCaptu
 PROGRAM = textwrap.dedent(
     """
     import os, sys, time
-    from pipelines.processes import WorkerProcesses
+    from archiver.processes import WorkerProcesses
 
     workers = WorkerProcesses(1)
     print(workers.submit(os.getpid).result(timeout=60), flush=True)

@@ -116,18 +116,15 @@ def _parsed_files(
         for path, base in files:
             yield _parse_file(path, base, timezone, media)
         return
-    import multiprocessing
     from collections import deque
-    from concurrent.futures import Future, ProcessPoolExecutor
+    from concurrent.futures import Future
+
+    from archiver.processes import WorkerProcesses
 
     chunks: Iterator[list[tuple[Path, Path]]] = (
         files[start : start + CHUNK] for start in range(0, len(files), CHUNK)
     )
-    # spawn, not fork: the caller may hold threads (a crawl's pool) and database handles.
-    context = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(
-        max_workers=workers, mp_context=context, initializer=_reader_priority
-    ) as pool:
+    with WorkerProcesses(workers, _reader_priority) as pool:
         pending: deque[Future[list[_Parsed]]] = deque()
         for chunk in chunks:
             pending.append(pool.submit(_parse_files, chunk, timezone, media))

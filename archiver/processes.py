@@ -1,4 +1,4 @@
-"""The pipelines' worker processes: spawned, their log records sent to the crawl's log."""
+"""Worker processes for any command: spawned, ended with their parent, logging into its log."""
 
 from __future__ import annotations
 
@@ -14,13 +14,15 @@ from typing import Any
 
 
 class WorkerProcesses(ProcessPoolExecutor):
-    """A ``ProcessPoolExecutor`` of spawned processes whose log records reach the crawl's own
-    handlers (its log file, its level), through a queue the crawl's process listens on.
+    """A ``ProcessPoolExecutor`` of spawned processes whose log records reach the parent's own
+    handlers (a crawl's log file, its level), through a queue the parent listens on.
 
-    Spawned, not forked: a fork of a process running the reactor's threads could deadlock.
-    A process starts at the first call that needs it, *initializer* (with *initargs*) run in
-    it first, and ends when the crawl's process is gone, however it went (a ``SIGKILL``
-    included): it would otherwise outlive a killed crawl, holding its output open.
+    Spawned, not forked: a fork of a process running threads (a crawl's reactor, a pool) or
+    holding database handles could deadlock. A process starts at the first call that needs
+    it, *initializer* (with *initargs*) run in it first, and ends when its parent is gone,
+    however it went (a ``SIGKILL`` included): a pool's worker holds both ends of its call
+    queue, never sees end-of-file, and would otherwise outlive a killed crawl or import,
+    holding its output open.
     """
 
     def __init__(
@@ -49,7 +51,7 @@ class WorkerProcesses(ProcessPoolExecutor):
 
 
 def _least_level_kept() -> int:
-    """The lowest level the crawl's log keeps: a worker sends nothing below it."""
+    """The lowest level the parent's log keeps: a worker sends nothing below it."""
     root = logging.getLogger()
     handlers = [handler.level for handler in root.handlers]
     return max(root.getEffectiveLevel(), min(handlers, default=logging.WARNING))
@@ -72,7 +74,7 @@ def _start(
     root = logging.getLogger()
     root.handlers[:] = [QueueHandler(records)]
     root.setLevel(level)
-    # The crawl's pid from the crawl: it may be gone before this process is ready to ask.
+    # The parent's pid from the parent: it may be gone before this process is ready to ask.
     threading.Thread(target=_watch, args=(parent,), name="watch", daemon=True).start()
     if initializer is not None:
         initializer(*initargs)
