@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import atexit
+import gc
 import sys
 from typing import Any
 
@@ -119,4 +121,18 @@ for verb in VERBS:
 def main() -> None:
     """The console script (``archiver``, ``python -m archiver``): run the group, which exits
     with the command's status."""
+    skip_last_collections()
     cli(prog_name="archiver")
+
+
+def skip_last_collections() -> None:
+    """Leave this process's objects to the operating system at exit, not to the collector.
+
+    The interpreter's last collections walk every object the imports made (Scrapy, Twisted,
+    SQLAlchemy, their modules and classes): 0.6 to 0.7 s after every crawl, a sixth of an
+    unchanged ``run``, for memory the process is about to give back. Registered first, the
+    freeze runs after every other exit handler; what the commands write is closed before they
+    return, and only objects left in reference cycles go unfinalized, as the language allows
+    at exit.
+    """
+    atexit.register(gc.freeze)
