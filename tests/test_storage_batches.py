@@ -3,17 +3,18 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 
 from archiver.errors import DatabaseError
 from archiver.items import ArticleItem, ImageRef
 from archiver.storage import Archive
-from archiver.storage.models import Article, Revision
+from archiver.storage.models import Article, Capture, Revision
 from tests.test_storage import make_item
 from tests.test_storage_pages import WHEN, page_capture, summary_entry, with_page
 
@@ -80,7 +81,17 @@ def one_by_one(archive: Archive, items: list[ArticleItem]) -> list[str]:
 
 
 def in_one_batch(archive: Archive, items: list[ArticleItem]) -> list[str]:
-    results = archive.articles.store_many([(item, *stored(archive, item)) for item in items])
+    """Store *items* with ``store_many``, which must take one transaction (not fall back to
+    one per article)."""
+    entries = [(item, *stored(archive, item)) for item in items]
+    commits: list[object] = []
+    count = commits.append
+    event.listen(archive.engine, "commit", count)
+    try:
+        results = archive.articles.store_many(entries)
+    finally:
+        event.remove(archive.engine, "commit", count)
+    assert len(commits) == 1, f"the batch took {len(commits)} transactions"
     return [r.outcome if not isinstance(r, Exception) else type(r).__name__ for r in results]
 
 
@@ -125,6 +136,35 @@ def test_a_batch_ends_as_storing_one_by_one(batch_archive: Archive, tmp_path: Pa
     assert [c["offset"] for c in shown["captures"]] == [123]
     same_page = [batch_archive.articles.get(f"https://example.com/a/{n}") for n in (4, 5)]
     assert [a["canonical_url"] for a in same_page] == ["https://example.com/one-page", None]
+
+
+def test_a_batch_names_its_articles_on_the_captures_the_crawl_indexed(
+    batch_archive: Archive, tmp_path: Path
+) -> None:
+    """The row the crawl indexed as a page came is the new article's own (not a second row);
+    another entry's article of the same page gets a row of its own: as one by one."""
+
+    def entries_of_one_page(archive: Archive) -> list[ArticleItem]:
+        record = page_capture()
+        indexed = archive.captures.add(record, kind="page", source_url=FEED)
+        record = replace(record, capture_id=indexed)
+        first = with_page(summary_entry(), url=record.url, capture=record)
+        second = with_page(summary_entry(guid="g-2", key="g-2"), url=record.url, capture=record)
+        return [first, second]
+
+    reference = Archive(f"sqlite:///{tmp_path / 'one-by-one.db'}")
+    try:
+        assert one_by_one(reference, entries_of_one_page(reference)) == ["new", "new"]
+        assert in_one_batch(batch_archive, entries_of_one_page(batch_archive)) == ["new", "new"]
+        assert everything(batch_archive) == everything(reference)
+    finally:
+        reference.close()
+    with batch_archive.session() as session:
+        rows = session.execute(
+            select(Capture.article_id, Capture.source_url).order_by(Capture.id)
+        ).all()
+        articles = list(session.scalars(select(Article.id).order_by(Article.id)))
+    assert [tuple(row) for row in rows] == [(articles[0], FEED), (articles[1], FEED)]
 
 
 def test_an_article_the_database_refuses_costs_only_itself(batch_archive: Archive) -> None:

@@ -7,6 +7,7 @@ article at once, leave one row. Every method blocks: call it off the reactor thr
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime
 from typing import Any
@@ -47,6 +48,8 @@ from archiver.storage.search import MAX_RANKED, apply_filters, snippet
 from archiver.storage.sql import Transaction, chunks
 from archiver.storage.stories import collapse, story_counts, story_detail
 from archiver.storage.terms import TermIds, names_by_article
+
+logger = logging.getLogger(__name__)
 
 
 class Articles:
@@ -112,8 +115,14 @@ class Articles:
                     )
                     results.append(result)
                 return results
-        except Exception:
+        except (IntegrityError, DatabaseError) as error:  # what the database refused
+            logger.info("a group of %d articles is stored one by one: %s", len(entries), error)
             self.terms.forget()  # ids learnt in a rolled-back transaction are void
+        except Exception:  # a fault of the group's own code: each article may still be stored
+            logger.warning(
+                "a group of %d articles is stored one by one", len(entries), exc_info=True
+            )
+            self.terms.forget()
         return [self._store_one(entry, reparsed) for entry in entries]
 
     def _store_one(self, entry: Entry, reparsed: bool) -> StoreResult | Exception:

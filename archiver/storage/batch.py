@@ -22,13 +22,13 @@ from sqlalchemy import case, select, update
 from sqlalchemy.orm import Session
 
 from archiver.items import ArticleItem
+from archiver.storage.captures import index_page_captures
 from archiver.storage.images import link_images_in_bulk, save_images
 from archiver.storage.models import (
     Article,
     ArticleCategory,
     ArticleTag,
     Base,
-    Capture,
     Category,
     Tag,
 )
@@ -356,35 +356,14 @@ def _insert_new(
         ]
         insert_many(session, link, links)
     link_images_in_bulk(session, {ids[i]: entries[i][0].images for i in chosen})
-    captures = [
-        _capture_row(entries[index][0], ids[index], entries[index][1])
-        for index in chosen
-        if _captured(entries[index][0])
-    ]
-    insert_many(session, Capture, captures)
+    index_page_captures(
+        session,
+        [
+            (page.capture, ids[index], entries[index][1])
+            for index in chosen
+            if (page := entries[index][0].page) is not None
+            and page.status in ("fetched", "failed")
+            and page.capture is not None
+        ],
+    )
     return {index: StoreResult(article_id, "new") for index, article_id in ids.items()}
-
-
-def _captured(item: ArticleItem) -> bool:
-    page = item.page
-    return page is not None and page.status in ("fetched", "failed") and page.capture is not None
-
-
-def _capture_row(item: ArticleItem, article_id: int, source_id: int) -> dict[str, Any]:
-    """The ``captures`` row ``storage.pages.record_page`` adds for the page's response."""
-    assert item.page is not None
-    assert item.page.capture is not None
-    record = item.page.capture
-    return {
-        "url": record.url,
-        "fetched_at": record.fetched_at,
-        "status": record.status,
-        "content_type": record.content_type,
-        "payload_digest": record.payload_digest,
-        "warc_file": record.warc_file,
-        "offset": record.offset,
-        "length": record.length,
-        "kind": "page",
-        "article_id": article_id,
-        "source_id": source_id,
-    }

@@ -364,27 +364,51 @@ def read_from(session: Session, ids: Sequence[int]) -> list[tuple[int, Any]]:
 
 
 def index_page_capture(session: Session, record: CaptureRecord, article: Article) -> None:
-    """Name *article* on the index row of its page's record (in the article's transaction):
-    the row the crawl wrote, else (another article of the same page, or a record indexed by
-    nobody yet) a row of its own."""
-    if record.capture_id is not None:
-        claimed = session.execute(
-            update(Capture)
-            .where(Capture.id == record.capture_id, Capture.article_id.is_(None))
-            .values(article_id=article.id, source_id=article.source_id)
+    """Name *article* on the index row of its page's record (in the article's transaction),
+    as :func:`index_page_captures` does."""
+    index_page_captures(session, [(record, article.id, article.source_id)])
+
+
+def index_page_captures(
+    session: Session, pages: Sequence[tuple[CaptureRecord, int, int | None]]
+) -> None:
+    """Name each article on the index row of its page's record, *pages* being ``(record,
+    article id, source id)`` (in the articles' transaction): the row the crawl wrote, else
+    (another article of the same page, or a record indexed by nobody yet) a row of its own,
+    all of those in one statement."""
+    table: Any = Capture.__table__
+    connection = session.connection()
+    unclaimed: list[tuple[CaptureRecord, int, int | None]] = []
+    for record, article_id, source_id in pages:
+        if record.capture_id is not None:
+            claimed = connection.execute(
+                update(table)
+                .where(table.c.id == record.capture_id, table.c.article_id.is_(None))
+                .values(article_id=article_id, source_id=source_id)
+            )
+            if claimed.rowcount:
+                continue
+        unclaimed.append((record, article_id, source_id))
+    if not unclaimed:
+        return
+    wanted = {source_id for _, _, source_id in unclaimed if source_id is not None}
+    urls: dict[int, str] = {
+        source_id: url
+        for source_id, url in session.execute(
+            select(Source.id, Source.url).where(Source.id.in_(wanted))
         )
-        if claimed.rowcount:  # type: ignore[attr-defined]
-            return
-    source_url = session.scalar(select(Source.url).where(Source.id == article.source_id))
-    session.add(
-        Capture(
+    }
+    rows = [
+        {
             **_columns(record),
-            kind="page",
-            article_id=article.id,
-            source_id=article.source_id,
-            source_url=source_url,
-        )
-    )
+            "kind": "page",
+            "article_id": article_id,
+            "source_id": source_id,
+            "source_url": urls.get(source_id) if source_id is not None else None,
+        }
+        for record, article_id, source_id in unclaimed
+    ]
+    insert_many(session, Capture, rows)
 
 
 def _image_ref(image: Image) -> ImageRef:
