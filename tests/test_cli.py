@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import csv
-import subprocess
-import sys
 import io
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -182,5 +182,7 @@ def test_the_command_leaves_its_objects_to_the_system_at_exit() -> None:
     gc_kept = LAST_COLLECTIONS.replace("main()", "cli(prog_name='archiver')").replace(
         "import main", "import cli"
     )
-    ran = subprocess.run([sys.executable, "-c", gc_kept], capture_output=True, text=True)
+    ran = subprocess.run(
+        [sys.executable, "-c", gc_kept], capture_output=True, text=True, check=True
+    )
     assert "collected at exit" in ran.stdout  # what the command skips: the check can fail

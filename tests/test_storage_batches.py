@@ -15,6 +15,7 @@ from archiver.errors import DatabaseError
 from archiver.items import ArticleItem, ImageRef
 from archiver.storage import Archive
 from archiver.storage.models import Article, Capture, Revision
+from archiver.storage.sql import insert_many
 from tests.test_storage import make_item
 from tests.test_storage_pages import WHEN, page_capture, summary_entry, with_page
 
@@ -210,3 +211,15 @@ def test_a_reparsed_batch_revises_what_todays_normalizers_change(
         assert [r.outcome for r in outcomes if not isinstance(r, Exception)] == ["unchanged"] * 2
     finally:
         reference.close()
+
+
+def test_rows_written_at_once_take_the_defaults_of_the_columns_they_leave_out(
+    batch_archive: Archive,
+) -> None:
+    row = {"url": "https://example.com/a/1", "fetched_at": WHEN, "status": 200}
+    row |= {"content_type": None, "payload_digest": "sha1:A", "warc_file": "x.warc.gz"}
+    row |= {"offset": 0, "length": 10, "kind": "page"}  # no record_type: "response"
+    with batch_archive.session() as session:
+        insert_many(session, Capture, [row, {**row, "offset": 10}])
+    with batch_archive.session() as session:
+        assert list(session.scalars(select(Capture.record_type))) == ["response", "response"]

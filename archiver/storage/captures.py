@@ -392,12 +392,8 @@ def index_page_captures(
     if not unclaimed:
         return
     wanted = {source_id for _, _, source_id in unclaimed if source_id is not None}
-    urls: dict[int, str] = {
-        source_id: url
-        for source_id, url in session.execute(
-            select(Source.id, Source.url).where(Source.id.in_(wanted))
-        )
-    }
+    found = session.execute(select(Source.id, Source.url).where(Source.id.in_(wanted)))
+    urls: dict[int, str] = dict(found.all())
     rows = [
         {
             **_columns(record),
