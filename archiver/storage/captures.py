@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, or_, select, union_all, update
+from sqlalchemy import func, insert, or_, select, union_all, update
 from sqlalchemy.orm import Session, aliased
 
 from archiver.errors import NotFoundError
@@ -111,11 +111,10 @@ class Captures:
         run_id: int | None = None,
     ) -> int:
         """Index one record, once it is whole in its file; its row's id."""
+        values = {**_columns(record), "kind": kind, "source_url": source_url, "run_id": run_id}
         with self.session() as session:
-            row = Capture(**_columns(record), kind=kind, source_url=source_url, run_id=run_id)
-            session.add(row)
-            session.flush()
-            return row.id
+            added = session.execute(insert(Capture).values(values).returning(Capture.id))
+            return int(added.scalar_one())
 
     def add_found(self, rows: Sequence[dict[str, Any]]) -> int:
         """Index records found in the files (their columns as dicts); how many."""
@@ -135,8 +134,8 @@ class Captures:
         """The first ``response`` record of *url* with payload *digest*: what a revisit of
         the same payload refers to."""
         with self.session() as session:
-            row = session.scalars(
-                select(Capture)
+            row = session.execute(
+                select(*Capture.__table__.c)
                 .where(
                     Capture.url == url,
                     Capture.payload_digest == digest,
@@ -441,7 +440,8 @@ def _columns(record: CaptureRecord) -> dict[str, Any]:
     }
 
 
-def _stored(row: Capture) -> StoredCapture:
+def _stored(row: Capture | Any) -> StoredCapture:
+    """A row of the index (an ORM object, or a row of its columns) as a plain record."""
     return StoredCapture(
         id=row.id,
         url=row.url,

@@ -26,28 +26,44 @@ class Pages:
         fetched, or None for an article not archived yet."""
         with self.session() as session:
             own = (Source.url == source_url) & (Article.guid == identity)
-            found = select(Article).join(Source, Article.source_id == Source.id)
-            article = session.scalars(found.where(own).limit(1)).first()
-            is_own = article is not None
-            if article is None and canonical_url:
-                article = session.scalars(
-                    select(Article).where(Article.canonical_url == canonical_url).limit(1)
+            found = select(*_STATE_COLUMNS).join(Source, Article.source_id == Source.id)
+            row = session.execute(found.where(own).limit(1)).first()
+            is_own = row is not None
+            if row is None and canonical_url:
+                row = session.execute(
+                    select(*_STATE_COLUMNS).where(Article.canonical_url == canonical_url).limit(1)
                 ).first()
-            if article is None:
+            if row is None:
                 return None
             return PageState(
-                article_id=article.id,
+                article_id=row.id,
                 own=is_own,
-                entry_hash=article.entry_hash or article.content_hash,
-                content_source=article.content_source,
-                status=article.page_status,
-                error=article.page_error,
-                failures=article.page_failures or 0,
-                attempted_at=article.page_attempted_at,
-                url=article.page_url,
-                etag=article.page_etag,
-                last_modified=article.page_last_modified,
+                entry_hash=row.entry_hash or row.content_hash,
+                content_source=row.content_source,
+                status=row.page_status,
+                error=row.page_error,
+                failures=row.page_failures or 0,
+                attempted_at=row.page_attempted_at,
+                url=row.page_url,
+                etag=row.page_etag,
+                last_modified=row.page_last_modified,
             )
+
+
+_STATE_COLUMNS = (
+    Article.id,
+    Article.entry_hash,
+    Article.content_hash,
+    Article.content_source,
+    Article.page_status,
+    Article.page_error,
+    Article.page_failures,
+    Article.page_attempted_at,
+    Article.page_url,
+    Article.page_etag,
+    Article.page_last_modified,
+)
+"""What a page's state is read from: the columns, not the whole article (its texts)."""
 
 
 def record_page(session: Session, article: Article, item: ArticleItem) -> None:
