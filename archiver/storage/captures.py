@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, insert, or_, select, union_all, update
+from sqlalchemy import bindparam, func, insert, or_, select, union_all, update
 from sqlalchemy.orm import Session, aliased
 
 from archiver.errors import NotFoundError
@@ -96,6 +96,22 @@ class ReprocessTarget:
     ``cached``; ``failed``; never tried: ``pending``)."""
 
 
+_TABLE: Any = Capture.__table__
+_ADD = insert(_TABLE).returning(_TABLE.c.id)
+"""One row of the index, its id back: Core, as a crawl indexes every response it keeps."""
+_EARLIER = (
+    select(_TABLE)
+    .where(
+        _TABLE.c.url == bindparam("url"),
+        _TABLE.c.payload_digest == bindparam("digest"),
+        _TABLE.c.record_type == "response",
+    )
+    .order_by(_TABLE.c.id)
+    .limit(1)
+)
+"""The first ``response`` row of a URL with a payload digest."""
+
+
 class Captures:
     """The capture index (``archive.captures``)."""
 
@@ -113,8 +129,7 @@ class Captures:
         """Index one record, once it is whole in its file; its row's id."""
         values = {**_columns(record), "kind": kind, "source_url": source_url, "run_id": run_id}
         with self.session() as session:
-            added = session.execute(insert(Capture).values(values).returning(Capture.id))
-            return int(added.scalar_one())
+            return int(session.connection().execute(_ADD, values).scalar_one())
 
     def add_found(self, rows: Sequence[dict[str, Any]]) -> int:
         """Index records found in the files (their columns as dicts); how many."""
@@ -134,16 +149,7 @@ class Captures:
         """The first ``response`` record of *url* with payload *digest*: what a revisit of
         the same payload refers to."""
         with self.session() as session:
-            row = session.execute(
-                select(*Capture.__table__.c)
-                .where(
-                    Capture.url == url,
-                    Capture.payload_digest == digest,
-                    Capture.record_type == "response",
-                )
-                .order_by(Capture.id)
-                .limit(1)
-            ).first()
+            row = session.connection().execute(_EARLIER, {"url": url, "digest": digest}).first()
             return _stored(row) if row is not None else None
 
     def original(self, capture: StoredCapture) -> StoredCapture:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from typing import Any
+
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from archiver.items import ArticleItem
@@ -25,14 +27,12 @@ class Pages:
         *source_url* (else at *canonical_url*, reached through another feed) was last
         fetched, or None for an article not archived yet."""
         with self.session() as session:
-            own = (Source.url == source_url) & (Article.guid == identity)
-            found = select(*_STATE_COLUMNS).join(Source, Article.source_id == Source.id)
-            row = session.execute(found.where(own).limit(1)).first()
+            connection = session.connection()
+            found = {"source_url": source_url, "identity": identity}
+            row = connection.execute(_OWN_STATE, found).first()
             is_own = row is not None
             if row is None and canonical_url:
-                row = session.execute(
-                    select(*_STATE_COLUMNS).where(Article.canonical_url == canonical_url).limit(1)
-                ).first()
+                row = connection.execute(_STATE_BY_CANONICAL, {"url": canonical_url}).first()
             if row is None:
                 return None
             return PageState(
@@ -50,20 +50,35 @@ class Pages:
             )
 
 
-_STATE_COLUMNS = (
-    Article.id,
-    Article.entry_hash,
-    Article.content_hash,
-    Article.content_source,
-    Article.page_status,
-    Article.page_error,
-    Article.page_failures,
-    Article.page_attempted_at,
-    Article.page_url,
-    Article.page_etag,
-    Article.page_last_modified,
+_ARTICLES: Any = Article.__table__
+_STATE_COLUMNS = [
+    _ARTICLES.c[name]
+    for name in (
+        "id",
+        "entry_hash",
+        "content_hash",
+        "content_source",
+        "page_status",
+        "page_error",
+        "page_failures",
+        "page_attempted_at",
+        "page_url",
+        "page_etag",
+        "page_last_modified",
+    )
+]
+_SOURCES: Any = Source.__table__
+_OWN_STATE = (
+    select(*_STATE_COLUMNS)
+    .join(_SOURCES, _ARTICLES.c.source_id == _SOURCES.c.id)
+    .where(_SOURCES.c.url == bindparam("source_url"), _ARTICLES.c.guid == bindparam("identity"))
+    .limit(1)
 )
-"""What a page's state is read from: the columns, not the whole article (its texts)."""
+_STATE_BY_CANONICAL = (
+    select(*_STATE_COLUMNS).where(_ARTICLES.c.canonical_url == bindparam("url")).limit(1)
+)
+"""What a page's state is read from (Core, a statement each time a crawl asks): the columns,
+not the whole article with its texts."""
 
 
 def record_page(session: Session, article: Article, item: ArticleItem) -> None:
