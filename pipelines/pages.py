@@ -45,7 +45,8 @@ class ArticlePagesPipeline:
     failed not before its back-off (``ARCHIVER_PAGE_RETRY_DELAY``, doubling) is over. The
     fetch goes through the downloader like every request (robots.txt, AutoThrottle, per-host
     limits, the private-address guard); the response is kept as a WARC record; extraction
-    runs in worker processes. A failure leaves the entry as the feed gave it, the reason on
+    runs in worker processes, started at the first page. A failure leaves the entry as the
+    feed gave it, the reason on
     ``item.page``. Items of page sources (a page crawled itself, the pages of a sitemap) pass
     untouched: the spider extracted them already, the same way.
     """
@@ -81,10 +82,6 @@ class ArticlePagesPipeline:
     async def open_spider(self) -> None:
         url = self.crawler.settings.get("ARCHIVER_DATABASE_URL")
         self.archive = await asyncio.to_thread(Archive, url, migrate=False)
-        if self.processes > 0:
-            self._executor = WorkerProcesses(self.processes)
-        else:
-            self._executor = ThreadPoolExecutor(1, thread_name_prefix="extract")
         self._merging = ThreadPoolExecutor(1, thread_name_prefix="merge")
 
     async def close_spider(self) -> None:
@@ -237,7 +234,12 @@ class ArticlePagesPipeline:
         fetch = page_fetch(response, reason="", attempted_at=attempted)
         if response.status >= 400:
             return replace(fetch, status="failed", error=f"HTTP {response.status}")
-        assert self._executor is not None
+        if self._executor is None:  # at the first page: a crawl of whole feeds starts none
+            self._executor = (
+                WorkerProcesses(self.processes)
+                if self.processes > 0
+                else ThreadPoolExecutor(1, thread_name_prefix="extract")
+            )
         job = partial(
             extract_article,
             response.body,

@@ -348,13 +348,18 @@ def test_the_summary_counts_images_not_archived_and_not_due() -> None:
 
 def test_a_crawl_imports_nothing_for_what_it_turned_off(mock_site: Any, tmp_path: Path) -> None:
     """Scrapy's remote control and cookies middleware are off, and not even imported (with
-    them, aiohttp and tldextract: a few tenths of a second of every crawl's start-up)."""
+    them, aiohttp and tldextract: a few tenths of a second of every crawl's start-up); a
+    crawl that extracts no page starts no extraction process (nor multiprocessing's
+    resource tracker, a Python of its own)."""
     url = mock_site.url(big_feed_paths(1)[0])
     result = run_archiver(
-        "--db", str(tmp_path / "a.db"), "crawl", "--no-images", url,
+        "--db", str(tmp_path / "a.db"), "crawl", "--no-images", "--full-text", "never", url,
         env={"PYTHONPROFILEIMPORTTIME": "1"},
     )  # fmt: skip
     assert result.returncode == 0, result.stderr
-    imported = {line.rsplit("|", 1)[-1].strip() for line in result.stderr.splitlines()}
+    lines = result.stderr.splitlines()
+    imported = {line.rsplit("|", 1)[-1].strip() for line in lines}
     assert "scrapy.core.engine" in imported  # the crawl's imports are the ones listed
     assert not imported & {"aiohttp", "tldextract", "scrapy.extensions.remote_control"}
+    interpreters = [line for line in lines if line.rsplit("|", 1)[-1].strip() == "site"]
+    assert len(interpreters) == 1  # each Python started imports site, and lists it here
