@@ -46,9 +46,8 @@ class ArticlePagesPipeline:
     fetch goes through the downloader like every request (robots.txt, AutoThrottle, per-host
     limits, the private-address guard); the response is kept as a WARC record; extraction
     runs in worker processes, started at the first page. A failure leaves the entry as the
-    feed gave it, the reason on
-    ``item.page``. Items of page sources (a page crawled itself, the pages of a sitemap) pass
-    untouched: the spider extracted them already, the same way.
+    feed gave it, the reason on ``item.page``. Items of page sources (a page crawled itself,
+    the pages of a sitemap) pass untouched: the spider extracted them already, the same way.
     """
 
     REMEMBERED_PAGES = 1024

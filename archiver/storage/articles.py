@@ -115,14 +115,14 @@ class Articles:
                     )
                     results.append(result)
                 return results
-        except (IntegrityError, DatabaseError) as error:  # what the database refused
-            logger.info("a group of %d articles is stored one by one: %s", len(entries), error)
+        except Exception as error:
+            if isinstance(error, IntegrityError | DatabaseError):  # what the database refused
+                logger.info("a group of %d articles is stored one by one: %s", len(entries), error)
+            else:  # a fault of the group's own code: each article may still be stored
+                logger.warning(
+                    "a group of %d articles is stored one by one", len(entries), exc_info=True
+                )
             self.terms.forget()  # ids learnt in a rolled-back transaction are void
-        except Exception:  # a fault of the group's own code: each article may still be stored
-            logger.warning(
-                "a group of %d articles is stored one by one", len(entries), exc_info=True
-            )
-            self.terms.forget()
         return [self._store_one(entry, reparsed) for entry in entries]
 
     def _store_one(self, entry: Entry, reparsed: bool) -> StoreResult | Exception:

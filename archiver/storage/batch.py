@@ -32,6 +32,7 @@ from archiver.storage.models import (
     Category,
     Tag,
 )
+from archiver.storage.pages import RECORDED, fill_page, recorded_capture
 from archiver.storage.records import StoreResult
 from archiver.storage.search import defer_indexing, index_articles
 from archiver.storage.sql import chunks, insert_many
@@ -121,22 +122,6 @@ def note_listing(article: Any, item: ArticleItem) -> None:
     last = getattr(article, "last_listing_capture_id", None)
     article.first_listing_capture_id = capture_id if first is None else min(first, capture_id)
     article.last_listing_capture_id = capture_id if last is None else max(last, capture_id)
-
-
-def fill_page(article: Any, item: ArticleItem) -> None:
-    """Set how the article's page went in this crawl (a fetch or a failure; a page kept or
-    deferred changes nothing): the columns ``storage.pages.record_page`` sets."""
-    page = item.page
-    if page is None or page.status not in ("fetched", "failed"):
-        return
-    article.page_status = page.status
-    article.page_error = page.error
-    article.page_failures = page.failures
-    article.page_attempted_at = page.attempted_at
-    article.page_url = page.url or getattr(article, "page_url", None)
-    if page.status == "fetched":
-        article.page_etag = page.etag
-        article.page_last_modified = page.last_modified
 
 
 def by_identity(
@@ -254,7 +239,7 @@ def store_known_outcomes(
             continue  # a second entry of the batch for the same article: after the first
         own = existing.get(key)
         if own is not None:
-            paged = item.page is not None and item.page.status in ("fetched", "failed")
+            paged = item.page is not None and item.page.status in RECORDED
             if paged or is_another_version(own.content_hash, own.entry_hash, item, digests[index]):
                 continue
             if reparsed and normalized_differ(normalized[own.id], item):
@@ -356,14 +341,9 @@ def _insert_new(
         ]
         insert_many(session, link, links)
     link_images_in_bulk(session, {ids[i]: entries[i][0].images for i in chosen})
+    captured = [(index, recorded_capture(entries[index][0])) for index in chosen]
     index_page_captures(
         session,
-        [
-            (page.capture, ids[index], entries[index][1])
-            for index in chosen
-            if (page := entries[index][0].page) is not None
-            and page.status in ("fetched", "failed")
-            and page.capture is not None
-        ],
+        [(capture, ids[index], entries[index][1]) for index, capture in captured if capture],
     )
     return {index: StoreResult(article_id, "new") for index, article_id in ids.items()}

@@ -368,19 +368,13 @@ def read_from(session: Session, ids: Sequence[int]) -> list[tuple[int, Any]]:
     return [(row.owner, row) for row in rows]
 
 
-def index_page_capture(session: Session, record: CaptureRecord, article: Article) -> None:
-    """Name *article* on the index row of its page's record (in the article's transaction),
-    as :func:`index_page_captures` does."""
-    index_page_captures(session, [(record, article.id, article.source_id)])
-
-
 def index_page_captures(
     session: Session, pages: Sequence[tuple[CaptureRecord, int, int | None]]
 ) -> None:
     """Name each article on the index row of its page's record, *pages* being ``(record,
     article id, source id)`` (in the articles' transaction): the row the crawl wrote, else
     (another article of the same page, or a record indexed by nobody yet) a row of its own,
-    all of those in one statement."""
+    those rows in one INSERT."""
     table: Any = Capture.__table__
     connection = session.connection()
     unclaimed: list[tuple[CaptureRecord, int, int | None]] = []

@@ -7,8 +7,8 @@ from typing import Any
 from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
-from archiver.items import ArticleItem
-from archiver.storage.captures import index_page_capture
+from archiver.items import ArticleItem, CaptureRecord
+from archiver.storage.captures import index_page_captures
 from archiver.storage.models import Article, Source
 from archiver.storage.records import PageState
 from archiver.storage.sql import Transaction
@@ -84,16 +84,33 @@ not the whole article with its texts."""
 def record_page(session: Session, article: Article, item: ArticleItem) -> None:
     """Keep how the article's page went in this crawl (a fetch or a failure; a page kept
     or deferred changes nothing), and the capture of what was fetched."""
+    fill_page(article, item)
+    capture = recorded_capture(item)
+    if capture is not None:
+        index_page_captures(session, [(capture, article.id, article.source_id)])
+
+
+def fill_page(article: Any, item: ArticleItem) -> None:
+    """Set how the article's page went in this crawl on *article* (a row or its values, as
+    a batch writes them): its page columns, when :data:`RECORDED`."""
     page = item.page
-    if page is None or page.status not in ("fetched", "failed"):
+    if page is None or page.status not in RECORDED:
         return
     article.page_status = page.status
     article.page_error = page.error
     article.page_failures = page.failures
     article.page_attempted_at = page.attempted_at
-    article.page_url = page.url or article.page_url
+    article.page_url = page.url or getattr(article, "page_url", None)
     if page.status == "fetched":
         article.page_etag = page.etag
         article.page_last_modified = page.last_modified
-    if page.capture is not None:
-        index_page_capture(session, page.capture, article)
+
+
+RECORDED = ("fetched", "failed")
+"""How a page went when the crawl keeps it on the article: kept and deferred change nothing."""
+
+
+def recorded_capture(item: ArticleItem) -> CaptureRecord | None:
+    """The capture of *item*'s page when :func:`record_page` keeps the page, else None."""
+    page = item.page
+    return page.capture if page is not None and page.status in RECORDED else None
